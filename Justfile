@@ -1,0 +1,37 @@
+# The project's commands. `just --list` explains each one.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# List the recipes
+default:
+    @just --list
+
+# Run the narrated walkthrough of the patterns (embedded default: nothing to install)
+demo *args:
+    uv run python -m demo {{args}}
+
+# Run every test and scenario (pytest arguments pass through, e.g. `just test -k outbox`)
+test *args:
+    uv run pytest {{args}}
+
+# Lint and type-check: ruff on everything, mypy --strict on the core
+lint:
+    uv run ruff check .
+    uv run ruff format --check .
+    uv run mypy
+
+# Format the code
+fmt:
+    uv run ruff check --fix .
+    uv run ruff format .
+
+# Build the guide with --strict (no broken link, no missing snippet)
+docs:
+    NO_MKDOCS_2_WARNING=1 uv run mkdocs build --strict
+
+# Serve the guide locally with live reload
+docs-serve:
+    NO_MKDOCS_2_WARNING=1 uv run mkdocs serve
+
+# Run every benchmark and print the figures next to their peers
+bench:
+    uv run python -m benchmarks

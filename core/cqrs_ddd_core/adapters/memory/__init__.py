@@ -1,0 +1,1 @@
+"""In-process adapters: no infrastructure, same contracts. The embedded default for tests."""

@@ -1,0 +1,281 @@
+"""`Mediator`: the one entry point for commands and queries, and the owner of the unit of work.
+
+Read `send` top to bottom: resolve root or nested -> pipeline (middleware around the handler)
+-> in-process events -> commit. The things to notice:
+
+* A **root** command opens one unit of work; every **nested** command sent while handling it
+  (from the handler, its middleware or an in-process event handler) reuses it inside a
+  savepoint, and only the root commits - once. An exception that escapes rolls everything back.
+* The scope lives in a context variable and belongs to the task that opened it. A task
+  spawned inside a handler does not join that unit of work: its commands run as roots of their
+  own (same correlation id, own transaction). ``get_current_uow()`` is ``None`` there, and
+  ``None`` again once the root has ended.
+* Correlation: a root keeps its ``correlation_id`` or starts one; nested commands and every
+  event inherit it, and each message's ``causation_id`` is its direct parent's id.
+
+Scenarios: features/core/mediator.feature, features/core/nested_commands.feature.
+Guide: docs/components/mediator.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
+
+from cqrs_ddd_core.cqrs.command import Command
+from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
+from cqrs_ddd_core.cqrs.query import Query
+from cqrs_ddd_core.cqrs.registry import HandlerRegistry
+from cqrs_ddd_core.cqrs.response import CommandResponse, QueryResponse
+from cqrs_ddd_core.domain.events import DomainEvent
+from cqrs_ddd_core.middleware.registry import MiddlewareRegistry
+from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
+from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
+from cqrs_ddd_core.primitives.context import get_causation_id, get_correlation_id, message_context
+from cqrs_ddd_core.primitives.exceptions import UnitOfWorkError
+from cqrs_ddd_core.primitives.ids import new_id
+
+T = TypeVar("T")
+Message = Command[Any] | Query[Any]
+Pipeline = Callable[[Any], Awaitable[Any]]
+
+
+@dataclass
+class _Scope:
+    """The unit of work of one root message, and who may use it."""
+
+    uow: UnitOfWork
+    owner: asyncio.Task[Any] | None
+    session_id: str
+    """The root message's id: the re-entrancy key for locks taken on its behalf."""
+    correlation_id: str
+    read_only: bool
+    open: bool = True
+
+
+_current_scope: ContextVar[_Scope | None] = ContextVar("cqrs_ddd_scope", default=None)
+
+
+def _active_scope() -> _Scope | None:
+    """The scope this code may join: open, and opened by the current task."""
+    scope = _current_scope.get()
+    if scope is None or not scope.open or scope.owner is not _current_task():
+        return None
+    return scope
+
+
+def _current_task() -> asyncio.Task[Any] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop
+        return None
+
+
+def get_current_uow() -> Any:
+    """The unit of work of the command or query being handled, or ``None`` outside one.
+
+    Typed ``Any`` so service code can write ``get_current_uow().orders`` against its own
+    unit of work subclass.
+    """
+    scope = _active_scope()
+    return scope.uow if scope is not None else None
+
+
+def get_current_session_id() -> str | None:
+    """The id of the root message being handled: locks taken for it re-enter under this key."""
+    scope = _active_scope()
+    return scope.session_id if scope is not None else None
+
+
+class _NestedFailure(Exception):
+    """Carries a nested ``success=False`` response out of its savepoint, undoing its writes."""
+
+    def __init__(self, response: CommandResponse[Any]) -> None:
+        self.response = response
+
+
+class Mediator(ICommandBus, IQueryBus):
+    """Central dispatch with a context-variable unit-of-work scope."""
+
+    def __init__(
+        self,
+        registry: HandlerRegistry,
+        uow_factory: Callable[..., UnitOfWork],
+        *,
+        middleware_registry: MiddlewareRegistry | None = None,
+        event_dispatcher: EventDispatcher[Any] | None = None,
+    ) -> None:
+        self._registry = registry
+        self._uow_factory = uow_factory
+        self._middleware = middleware_registry or MiddlewareRegistry()
+        # By default the events go to the event handlers of the same registry.
+        self._event_dispatcher = event_dispatcher or EventDispatcher(handler_registry=registry)
+        self._pipelines: dict[type, Pipeline] = {}
+        self._pipelines_version = self._middleware.version
+
+    @overload
+    async def send(self, message: Command[T]) -> CommandResponse[T]: ...
+
+    @overload
+    async def send(self, message: Query[T]) -> QueryResponse[T]: ...
+
+    async def send(self, message: Any) -> Any:
+        """Dispatch a command or a query, by its type, and return its response."""
+        if isinstance(message, Command):
+            scope = _active_scope()
+            if scope is None:
+                return await self._send_root_command(message)
+            return await self._send_nested_command(message, scope)
+        if isinstance(message, Query):
+            return await self._send_query(message)
+        raise TypeError(
+            f"Mediator.send takes a Command or a Query, got {type(message).__name__}"
+        )
+
+    # --- commands ------------------------------------------------------------------------
+
+    async def _send_root_command(self, command: Command[Any]) -> CommandResponse[Any]:
+        correlation_id = command.correlation_id or get_correlation_id() or new_id()
+        command = _with_ids(command, correlation_id, command.causation_id)
+        uow = self._uow_factory()
+        scope = _Scope(uow, _current_task(), command.command_id, correlation_id, read_only=False)
+        token = _current_scope.set(scope)
+        try:
+            async with uow:
+                response = await self._handle_command(command)
+                if response.success:
+                    await uow.commit()
+                else:
+                    await uow.rollback()
+            return response
+        finally:
+            scope.open = False
+            _current_scope.reset(token)
+
+    async def _send_nested_command(
+        self, command: Command[Any], scope: _Scope
+    ) -> CommandResponse[Any]:
+        if scope.read_only:
+            raise UnitOfWorkError(
+                f"{type(command).__name__} was sent while handling a query; queries are "
+                f"read-only and never send commands"
+            )
+        command = _with_ids(command, scope.correlation_id, get_causation_id())
+        try:
+            async with scope.uow.savepoint():
+                response = await self._handle_command(command)
+                if not response.success:
+                    raise _NestedFailure(response)
+        except _NestedFailure as failure:
+            return failure.response
+        return response
+
+    async def _handle_command(self, command: Command[Any]) -> CommandResponse[Any]:
+        with message_context(command.correlation_id, command.command_id):
+            response: CommandResponse[Any] = await self._pipeline(type(command))(command)
+            if response.success:
+                for event in response.events:
+                    await self._event_dispatcher.dispatch(event)
+        return response
+
+    async def _call_command_handler(self, command: Command[Any]) -> CommandResponse[Any]:
+        handler = self._registry.get_command_handler(type(command))
+        response = await handler.handle(command)
+        return _stamp_command_response(response, command)
+
+    # --- queries -------------------------------------------------------------------------
+
+    async def _send_query(self, query: Query[Any]) -> QueryResponse[Any]:
+        scope = _active_scope()
+        if scope is not None:  # a query inside a command reads through its transaction
+            return await self._handle_query(_with_ids(query, scope.correlation_id, None))
+        correlation_id = query.correlation_id or get_correlation_id() or new_id()
+        query = _with_ids(query, correlation_id, None)
+        uow = self._uow_factory()
+        scope = _Scope(uow, _current_task(), query.query_id, correlation_id, read_only=True)
+        token = _current_scope.set(scope)
+        try:
+            async with uow:  # never committed: leaving the block rolls back
+                return await self._handle_query(query)
+        finally:
+            scope.open = False
+            _current_scope.reset(token)
+
+    async def _handle_query(self, query: Query[Any]) -> QueryResponse[Any]:
+        with message_context(query.correlation_id, query.query_id):
+            response: QueryResponse[Any] = await self._pipeline(type(query))(query)
+        return response
+
+    async def _call_query_handler(self, query: Query[Any]) -> QueryResponse[Any]:
+        handler = self._registry.get_query_handler(type(query))
+        response: QueryResponse[Any] = await handler.handle(query)
+        return dataclasses.replace(
+            response, correlation_id=query.correlation_id, causation_id=query.query_id
+        )
+
+    # --- the middleware pipeline, built once per message type ----------------------------
+
+    def _pipeline(self, message_type: type) -> Pipeline:
+        if self._pipelines_version != self._middleware.version:
+            self._pipelines.clear()
+            self._pipelines_version = self._middleware.version
+        pipeline = self._pipelines.get(message_type)
+        if pipeline is None:
+            pipeline = self._build_pipeline(message_type)
+            self._pipelines[message_type] = pipeline
+        return pipeline
+
+    def _build_pipeline(self, message_type: type) -> Pipeline:
+        call: Pipeline = (
+            self._call_command_handler
+            if issubclass(message_type, Command)
+            else self._call_query_handler
+        )
+        for middleware in reversed(self._middleware.middlewares()):
+            call = _wrap(middleware, call)
+        return call
+
+
+def _wrap(middleware: Callable[[Any, Pipeline], Awaitable[Any]], next_call: Pipeline) -> Pipeline:
+    async def call(message: Any) -> Any:
+        return await middleware(message, next_call)
+
+    return call
+
+
+M = TypeVar("M", Command[Any], Query[Any])
+
+
+def _with_ids(message: M, correlation_id: str, causation_id: str | None) -> M:
+    """The message with the story's ids (a copy only when something changes)."""
+    update: dict[str, Any] = {}
+    if message.correlation_id != correlation_id:
+        update["correlation_id"] = correlation_id
+    if causation_id is not None and message.causation_id is None:
+        update["causation_id"] = causation_id
+    return message.model_copy(update=update) if update else message
+
+
+def _stamp_command_response(
+    response: CommandResponse[Any], command: Command[Any]
+) -> CommandResponse[Any]:
+    """Every event belongs to the command's story and was caused by the command."""
+    events = [_stamp_event(event, command) for event in response.events]
+    return dataclasses.replace(
+        response,
+        events=events,
+        correlation_id=command.correlation_id,
+        causation_id=command.command_id,
+    )
+
+
+def _stamp_event(event: DomainEvent, command: Command[Any]) -> DomainEvent:
+    if event.correlation_id == command.correlation_id and event.causation_id == command.command_id:
+        return event
+    return event.model_copy(
+        update={"correlation_id": command.correlation_id, "causation_id": command.command_id}
+    )

@@ -1,0 +1,113 @@
+"""`HandlerRegistry`: which handler answers which message type.
+
+Registration takes what the spec's examples pass: a handler **instance**, a handler **class**
+(instantiated for each message) or a zero-argument **factory** (called for each message -
+the place for dependency injection). One command or query type has exactly one handler;
+an event type may have many. Guide: docs/components/registry.md.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cqrs_ddd_core.primitives.exceptions import HandlerAlreadyRegisteredError, HandlerNotFoundError
+
+HandlerSource = Any
+"""A handler instance, a handler class, or a zero-argument factory returning a handler."""
+
+
+@dataclass(frozen=True)
+class HandlerRegistration:
+    """One registration, kept as given so a consumer can re-wire classes with its own factory."""
+
+    source: HandlerSource
+
+    @property
+    def is_class(self) -> bool:
+        return inspect.isclass(self.source)
+
+    @property
+    def is_factory(self) -> bool:
+        # A factory is a plain callable that is neither a class nor a handler itself.
+        return (
+            not self.is_class
+            and callable(self.source)
+            and not hasattr(self.source, "handle")
+            and not inspect.iscoroutinefunction(self.source)
+        )
+
+    def resolve(self, factory: Callable[[type], Any] | None = None) -> Any:
+        """The handler to call now: the instance, a new instance, or the factory's product."""
+        if self.is_class:
+            return factory(self.source) if factory is not None else self.source()
+        if self.is_factory:
+            return self.source()
+        return self.source
+
+
+class HandlerRegistry:
+    """Maps command, query and event types to their handlers."""
+
+    def __init__(self) -> None:
+        self._command_handlers: dict[type, HandlerRegistration] = {}
+        self._query_handlers: dict[type, HandlerRegistration] = {}
+        self._event_handlers: dict[type, list[HandlerRegistration]] = {}
+
+    def register_command_handler(self, command_type: type, handler: HandlerSource) -> None:
+        _register_single(self._command_handlers, command_type, handler)
+
+    def register_query_handler(self, query_type: type, handler: HandlerSource) -> None:
+        _register_single(self._query_handlers, query_type, handler)
+
+    def register_event_handler(self, event_type: type, handler: HandlerSource) -> None:
+        registrations = self._event_handlers.setdefault(event_type, [])
+        if all(r.source is not handler for r in registrations):
+            registrations.append(HandlerRegistration(handler))
+
+    def get_command_handler(self, command_type: type) -> Any:
+        """A ready handler for ``command_type``; raises `HandlerNotFoundError`."""
+        return _lookup(self._command_handlers, command_type).resolve()
+
+    def get_query_handler(self, query_type: type) -> Any:
+        """A ready handler for ``query_type``; raises `HandlerNotFoundError`."""
+        return _lookup(self._query_handlers, query_type).resolve()
+
+    def has_command_handler(self, command_type: type) -> bool:
+        return command_type in self._command_handlers
+
+    def has_query_handler(self, query_type: type) -> bool:
+        return query_type in self._query_handlers
+
+    def get_event_registrations(self, event_type: type) -> list[HandlerRegistration]:
+        """The registrations for exactly ``event_type`` (in registration order)."""
+        return list(self._event_handlers.get(event_type, ()))
+
+    def get_event_handlers(self, event_type: type) -> list[Any]:
+        """Ready handlers for ``event_type`` and for its base classes."""
+        return [
+            registration.resolve()
+            for cls in event_type.__mro__
+            for registration in self._event_handlers.get(cls, ())
+        ]
+
+    def event_types(self) -> list[type]:
+        return list(self._event_handlers)
+
+
+def _register_single(
+    table: dict[type, HandlerRegistration], message_type: type, handler: HandlerSource
+) -> None:
+    existing = table.get(message_type)
+    if existing is not None and existing.source is not handler:
+        raise HandlerAlreadyRegisteredError(message_type)
+    table[message_type] = HandlerRegistration(handler)
+
+
+def _lookup(table: dict[type, HandlerRegistration], message_type: type) -> HandlerRegistration:
+    try:
+        return table[message_type]
+    except KeyError:
+        raise HandlerNotFoundError(message_type) from None

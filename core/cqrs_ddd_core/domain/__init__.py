@@ -1,0 +1,1 @@
+"""Domain building blocks: aggregates, domain events and the event type registry."""

@@ -1,0 +1,1 @@
+"""Middleware: behaviour wrapped around every handler (logging, locking, outbox, ...)."""

@@ -1,0 +1,45 @@
+"""`IMessagePublisher` and `IMessageConsumer`: the two sides of a broker, as the core sees them.
+
+A consumer handler that raises means the message was **not** processed: the broker must
+redeliver it or dead-letter it, never acknowledge it as done.
+Guide: docs/components/publishers.md and docs/components/consumers.md.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+MessageHandler = Callable[[dict[str, Any]], Awaitable[None]]
+"""What a consumer calls with each decoded payload (a dict carrying ``event_type``)."""
+
+
+class IMessagePublisher(ABC):
+    """Hands a message to a destination (a broker, an outbox, another publisher)."""
+
+    @abstractmethod
+    async def publish(self, topic: str, message: Any, **kwargs: Any) -> None:
+        """Publish ``message`` under ``topic``.
+
+        ``kwargs`` may carry ``correlation_id``, ``causation_id``, ``message_id`` and
+        ``headers``.
+        """
+
+
+class IMessageConsumer(ABC):
+    """Subscribes handlers to topics of a broker."""
+
+    @abstractmethod
+    async def subscribe(
+        self,
+        topic: str,
+        handler: MessageHandler,
+        queue_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Deliver every message published under ``topic`` to ``handler``.
+
+        Subscribers sharing a ``queue_name`` compete for messages (one of them gets each);
+        different queue names each get their own copy.
+        """
