@@ -9,9 +9,16 @@ they do in production.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import os
+import shutil
+import socket
+import subprocess
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -49,3 +56,82 @@ def run(portal: BlockingPortal) -> Run:
         return portal.call(fn, *args)
 
     return call
+
+
+# --- real infrastructure ------------------------------------------------------------------
+#
+# Adapter tests talk to the machine's real RabbitMQ and PostgreSQL. When a service is missing
+# they skip - unless REQUIRE_RABBITMQ=1 / REQUIRE_POSTGRES=1 (set by .ci/run), where a missing
+# service fails the test: CI must never go green by skipping the tests that matter.
+
+RABBITMQ_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _missing(service: str, variable: str, detail: str) -> None:
+    message = f"{service} is not reachable ({detail})"
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{message}, and {variable}=1 requires it", pytrace=False)
+    pytest.skip(f"{message}; set {variable}=1 to make this a failure")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> Iterator[str]:
+    """An AMQP URL on a virtual host of this test run's own, deleted afterwards.
+
+    A vhost per run isolates runs sharing one broker: nothing declared here can meet another
+    run's consumers. Without rabbitmqctl (not root) the default vhost is used, and tests rely
+    on their unique exchange and queue names.
+    """
+    url = urlsplit(RABBITMQ_URL)
+    if not _port_open(url.hostname or "127.0.0.1", url.port or 5672):
+        _missing("RabbitMQ", "REQUIRE_RABBITMQ", RABBITMQ_URL)
+    vhost = f"cqrs-test-{uuid.uuid4().hex[:10]}"
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None or os.geteuid() != 0:
+        yield RABBITMQ_URL
+        return
+    subprocess.run([ctl, "-q", "add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run(
+        [ctl, "-q", "set_permissions", "-p", vhost, url.username or "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield urlunsplit((url.scheme, url.netloc, "/" + quote(vhost, safe=""), "", ""))
+    finally:
+        subprocess.run([ctl, "-q", "delete_vhost", vhost], check=False, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A SQLAlchemy asyncpg URL to a fresh database of this test run, dropped afterwards."""
+    admin = urlsplit(POSTGRES_ADMIN_URL)
+    if not _port_open(admin.hostname or "127.0.0.1", admin.port or 5432):
+        _missing("PostgreSQL", "REQUIRE_POSTGRES", POSTGRES_ADMIN_URL)
+    import asyncpg
+
+    name = f"cqrs_test_{uuid.uuid4().hex[:10]}"
+
+    async def execute(sql: str) -> None:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    try:
+        yield urlunsplit(("postgresql+asyncpg", admin.netloc, "/" + name, "", ""))
+    finally:
+        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

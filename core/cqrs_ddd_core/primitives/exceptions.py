@@ -158,3 +158,15 @@ class UnroutableMessageError(PublishError):
             f"No publisher for {topic!r}: add a route, mark its class with @route_to, "
             f"or give TopicRoutingPublisher a default"
         )
+
+
+class PoisonMessageError(CQRSDDDError):
+    """A received message can never be processed (malformed, unknown type, invalid fields).
+
+    Retrying cannot help: a broker adapter dead-letters it at once, with ``reason``.
+    """
+
+    def __init__(self, reason: str, *, message_id: str | None = None) -> None:
+        self.reason = reason
+        self.message_id = message_id
+        super().__init__(reason)
