@@ -1,1 +1,4 @@
-"""Billing: the bounded context that owns accounts and invoices (see DESIGN.md, "The business story")."""
+"""Billing: the bounded context that owns accounts and invoices.
+
+See DESIGN.md, "The business story".
+"""
