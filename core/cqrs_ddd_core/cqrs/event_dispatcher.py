@@ -116,7 +116,11 @@ class EventDispatcher(Generic[E]):
                 delay = min(self.retry_delay * 2 ** (attempt - 1), self.max_retry_delay)
                 logger.warning(
                     "%s failed on %s (attempt %d), retrying in %.3fs: %s",
-                    _name(handler), event.type_name(), attempt, delay, exc,
+                    _name(handler),
+                    event.type_name(),
+                    attempt,
+                    delay,
+                    exc,
                 )
                 await asyncio.sleep(delay)
             else:
@@ -146,4 +150,3 @@ def _safe(hook: Callable[..., None], *args: Any) -> None:
 
 def _name(handler: Any) -> str:
     return getattr(handler, "__qualname__", type(handler).__qualname__)
-

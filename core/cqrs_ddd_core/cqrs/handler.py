@@ -39,4 +39,3 @@ class EventHandler(ABC, Generic[E]):
 
     @abstractmethod
     async def handle(self, event: E) -> None: ...
-

@@ -132,9 +132,7 @@ class Mediator(ICommandBus, IQueryBus):
             return await self._send_nested_command(message, scope)
         if isinstance(message, Query):
             return await self._send_query(message)
-        raise TypeError(
-            f"Mediator.send takes a Command or a Query, got {type(message).__name__}"
-        )
+        raise TypeError(f"Mediator.send takes a Command or a Query, got {type(message).__name__}")
 
     # --- commands ------------------------------------------------------------------------
 

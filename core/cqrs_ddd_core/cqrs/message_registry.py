@@ -72,9 +72,7 @@ class MessageRegistry:
             raise UnknownMessageTypeError(name, kind="command or query")
         return message
 
-    def _build(
-        self, kind: str, name: str, message_class: type[M], payload: dict[str, Any]
-    ) -> M:
+    def _build(self, kind: str, name: str, message_class: type[M], payload: dict[str, Any]) -> M:
         try:
             message = message_class.model_validate(payload)
         except pydantic.ValidationError as exc:

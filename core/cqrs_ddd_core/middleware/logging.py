@@ -32,14 +32,22 @@ class LoggingMiddleware:
         except Exception as exc:
             elapsed_ms = (time.perf_counter() - started) * 1000
             self._logger.error(
-                "%s failed after %.1f ms: %s: %s", name, elapsed_ms, type(exc).__name__, exc,
+                "%s failed after %.1f ms: %s: %s",
+                name,
+                elapsed_ms,
+                type(exc).__name__,
+                exc,
                 extra=ids,
             )
             raise
         elapsed_ms = (time.perf_counter() - started) * 1000
         outcome = "succeeded" if getattr(response, "success", True) else "reported failure"
         self._logger.info(
-            "%s %s in %.1f ms [correlation_id=%s]", name, outcome, elapsed_ms,
-            ids["correlation_id"], extra=ids,
+            "%s %s in %.1f ms [correlation_id=%s]",
+            name,
+            outcome,
+            elapsed_ms,
+            ids["correlation_id"],
+            extra=ids,
         )
         return response

@@ -1,0 +1,63 @@
+"""`create_engine`: an async engine configured so transactions really are transactions.
+
+On SQLite, Python 3.11's sqlite3 driver does not begin a transaction for SELECT, DDL or
+SAVEPOINT: two concurrent read-then-write transactions lose an update, and a rolled-back
+savepoint is not undone. So we take transaction control away from the driver
+(``isolation_level = None``) and issue ``BEGIN IMMEDIATE`` ourselves: writers queue on the
+database lock (up to ``busy_timeout``) instead of failing or overwriting each other. WAL lets
+readers of other processes carry on meanwhile.
+
+On PostgreSQL (asyncpg) the defaults are right; we only add ``pool_pre_ping``.
+Guide: docs/patterns/persistence.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An `AsyncEngine` for ``url`` (``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://``)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise ValueError(
+                "Use a SQLite file, not :memory: - an in-memory database is one connection "
+                "shared by every session, so it cannot show concurrent transactions"
+            )
+        engine = create_async_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us, not the driver, decide where transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Take the write lock up front: a read-then-write transaction can then never be
+        # overtaken between its read and its write.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
