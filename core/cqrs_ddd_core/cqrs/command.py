@@ -20,6 +20,7 @@ from cqrs_ddd_core.primitives.locking import ResourceIdentifier
 TResult = TypeVar("TResult")
 
 
+# --8<-- [start:command]
 class Command(BaseModel, Generic[TResult]):
     """Base class of all commands; ``TResult`` is the type of ``response.result``."""
 
@@ -36,3 +37,4 @@ class Command(BaseModel, Generic[TResult]):
     @property
     def message_id(self) -> str:
         return self.command_id
+        # --8<-- [end:command]

@@ -63,11 +63,13 @@ class EventDispatcher(Generic[E]):
         self._after: list[AfterHook] = []
         self._error: list[ErrorHook] = []
 
+    # --8<-- [start:register]
     def register(self, event_type: type[E], handler: Any, *, priority: int = 0) -> None:
         """Register a handler (an object with ``async handle(event)``, or an async callable)."""
         self._count += 1
         entry = _Entry(HandlerRegistration(handler), priority, self._count)
         self._entries.setdefault(event_type, []).append(entry)
+        # --8<-- [end:register]
 
     def add_hooks(
         self,
@@ -84,6 +86,7 @@ class EventDispatcher(Generic[E]):
         if on_error is not None:
             self._error.append(on_error)
 
+    # --8<-- [start:dispatch]
     def handlers_for(self, event_type: type) -> list[Any]:
         """Ready handlers for ``event_type`` (and its base classes), in call order."""
         entries = [e for cls in event_type.__mro__ for e in self._entries.get(cls, ())]
@@ -101,6 +104,10 @@ class EventDispatcher(Generic[E]):
             for handler in self.handlers_for(type(event)):
                 await self._call_with_retry(handler, event)
 
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1, 2, ...)."""
+        return float(min(self.retry_delay * 2 ** (attempt - 1), self.max_retry_delay))
+
     async def _call_with_retry(self, handler: Any, event: E) -> None:
         attempt = 0
         while True:
@@ -113,7 +120,7 @@ class EventDispatcher(Generic[E]):
                     _safe(hook, event, handler, exc, attempt)
                 if attempt > self.max_retries:
                     raise
-                delay = min(self.retry_delay * 2 ** (attempt - 1), self.max_retry_delay)
+                delay = self.backoff(attempt)
                 logger.warning(
                     "%s failed on %s (attempt %d), retrying in %.3fs: %s",
                     _name(handler),
@@ -126,6 +133,7 @@ class EventDispatcher(Generic[E]):
             else:
                 _notify(self._after, event, handler)
                 return
+                # --8<-- [end:dispatch]
 
 
 async def _invoke(handler: Any, event: DomainEvent) -> None:

@@ -18,6 +18,7 @@ TResult = TypeVar("TResult")
 E = TypeVar("E", bound=DomainEvent)
 
 
+# --8<-- [start:handlers]
 class CommandHandler(ABC, Generic[TResult]):
     """Base class for command handlers."""
 

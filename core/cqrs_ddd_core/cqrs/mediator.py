@@ -44,6 +44,7 @@ Message = Command[Any] | Query[Any]
 Pipeline = Callable[[Any], Awaitable[Any]]
 
 
+# --8<-- [start:scope]
 @dataclass
 class _Scope:
     """The unit of work of one root message, and who may use it."""
@@ -89,6 +90,7 @@ def get_current_session_id() -> str | None:
     """The id of the root message being handled: locks taken for it re-enter under this key."""
     scope = _active_scope()
     return scope.session_id if scope is not None else None
+    # --8<-- [end:scope]
 
 
 class _NestedFailure(Exception):
@@ -101,6 +103,7 @@ class _NestedFailure(Exception):
 class Mediator(ICommandBus, IQueryBus):
     """Central dispatch with a context-variable unit-of-work scope."""
 
+    # --8<-- [start:init]
     def __init__(
         self,
         registry: HandlerRegistry,
@@ -111,11 +114,16 @@ class Mediator(ICommandBus, IQueryBus):
     ) -> None:
         self._registry = registry
         self._uow_factory = uow_factory
-        self._middleware = middleware_registry or MiddlewareRegistry()
-        # By default the events go to the event handlers of the same registry.
-        self._event_dispatcher = event_dispatcher or EventDispatcher(handler_registry=registry)
+        # "is None", not "or": an empty registry is falsy but may be filled in later.
+        if middleware_registry is None:
+            middleware_registry = MiddlewareRegistry()
+        if event_dispatcher is None:  # by default, the event handlers of the same registry
+            event_dispatcher = EventDispatcher(handler_registry=registry)
+        self._middleware = middleware_registry
+        self._event_dispatcher = event_dispatcher
         self._pipelines: dict[type, Pipeline] = {}
         self._pipelines_version = self._middleware.version
+        # --8<-- [end:init]
 
     @overload
     async def send(self, message: Command[T]) -> CommandResponse[T]: ...
@@ -123,6 +131,7 @@ class Mediator(ICommandBus, IQueryBus):
     @overload
     async def send(self, message: Query[T]) -> QueryResponse[T]: ...
 
+    # --8<-- [start:send]
     async def send(self, message: Any) -> Any:
         """Dispatch a command or a query, by its type, and return its response."""
         if isinstance(message, Command):
@@ -133,9 +142,11 @@ class Mediator(ICommandBus, IQueryBus):
         if isinstance(message, Query):
             return await self._send_query(message)
         raise TypeError(f"Mediator.send takes a Command or a Query, got {type(message).__name__}")
+        # --8<-- [end:send]
 
     # --- commands ------------------------------------------------------------------------
 
+    # --8<-- [start:root]
     async def _send_root_command(self, command: Command[Any]) -> CommandResponse[Any]:
         correlation_id = command.correlation_id or get_correlation_id() or new_id()
         command = _with_ids(command, correlation_id, command.causation_id)
@@ -153,7 +164,9 @@ class Mediator(ICommandBus, IQueryBus):
         finally:
             scope.open = False
             _current_scope.reset(token)
+            # --8<-- [end:root]
 
+    # --8<-- [start:nested]
     async def _send_nested_command(
         self, command: Command[Any], scope: _Scope
     ) -> CommandResponse[Any]:
@@ -171,7 +184,9 @@ class Mediator(ICommandBus, IQueryBus):
         except _NestedFailure as failure:
             return failure.response
         return response
+        # --8<-- [end:nested]
 
+    # --8<-- [start:handle-command]
     async def _handle_command(self, command: Command[Any]) -> CommandResponse[Any]:
         with message_context(command.correlation_id, command.command_id):
             response: CommandResponse[Any] = await self._pipeline(type(command))(command)
@@ -179,14 +194,18 @@ class Mediator(ICommandBus, IQueryBus):
                 for event in response.events:
                     await self._event_dispatcher.dispatch(event)
         return response
+        # --8<-- [end:handle-command]
 
+    # --8<-- [start:call-handler]
     async def _call_command_handler(self, command: Command[Any]) -> CommandResponse[Any]:
         handler = self._registry.get_command_handler(type(command))
         response = await handler.handle(command)
         return _stamp_command_response(response, command)
+        # --8<-- [end:call-handler]
 
     # --- queries -------------------------------------------------------------------------
 
+    # --8<-- [start:query]
     async def _send_query(self, query: Query[Any]) -> QueryResponse[Any]:
         scope = _active_scope()
         if scope is not None:  # a query inside a command reads through its transaction
@@ -202,6 +221,7 @@ class Mediator(ICommandBus, IQueryBus):
         finally:
             scope.open = False
             _current_scope.reset(token)
+            # --8<-- [end:query]
 
     async def _handle_query(self, query: Query[Any]) -> QueryResponse[Any]:
         with message_context(query.correlation_id, query.query_id):
@@ -217,6 +237,7 @@ class Mediator(ICommandBus, IQueryBus):
 
     # --- the middleware pipeline, built once per message type ----------------------------
 
+    # --8<-- [start:pipeline]
     def _pipeline(self, message_type: type) -> Pipeline:
         if self._pipelines_version != self._middleware.version:
             self._pipelines.clear()
@@ -243,11 +264,13 @@ def _wrap(middleware: Callable[[Any, Pipeline], Awaitable[Any]], next_call: Pipe
         return await middleware(message, next_call)
 
     return call
+    # --8<-- [end:pipeline]
 
 
 M = TypeVar("M", Command[Any], Query[Any])
 
 
+# --8<-- [start:stamp]
 def _with_ids(message: M, correlation_id: str, causation_id: str | None) -> M:
     """The message with the story's ids (a copy only when something changes)."""
     update: dict[str, Any] = {}

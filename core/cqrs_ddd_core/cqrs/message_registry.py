@@ -51,6 +51,7 @@ class MessageRegistry:
         """Instrumentation: ``hook`` is told of every successful hydration."""
         self._hooks.append(hook)
 
+    # --8<-- [start:hydrate]
     def hydrate_command(self, name: str, payload: dict[str, Any]) -> Command[Any] | None:
         """The registered command built from ``payload``, or ``None`` for an unknown name."""
         command_class = self._commands.get(name)
@@ -71,6 +72,7 @@ class MessageRegistry:
         if message is None:
             raise UnknownMessageTypeError(name, kind="command or query")
         return message
+        # --8<-- [end:hydrate]
 
     def _build(self, kind: str, name: str, message_class: type[M], payload: dict[str, Any]) -> M:
         try:

@@ -15,6 +15,7 @@ from cqrs_ddd_core.primitives.ids import new_id
 TResult = TypeVar("TResult")
 
 
+# --8<-- [start:query]
 class Query(BaseModel, Generic[TResult]):
     """Base class of all queries; ``TResult`` is the type of ``response.result``."""
 
@@ -27,3 +28,4 @@ class Query(BaseModel, Generic[TResult]):
     @property
     def message_id(self) -> str:
         return self.query_id
+        # --8<-- [end:query]

@@ -19,6 +19,7 @@ HandlerSource = Any
 """A handler instance, a handler class, or a zero-argument factory returning a handler."""
 
 
+# --8<-- [start:registration]
 @dataclass(frozen=True)
 class HandlerRegistration:
     """One registration, kept as given so a consumer can re-wire classes with its own factory."""
@@ -46,8 +47,10 @@ class HandlerRegistration:
         if self.is_factory:
             return self.source()
         return self.source
+        # --8<-- [end:registration]
 
 
+# --8<-- [start:registry]
 class HandlerRegistry:
     """Maps command, query and event types to their handlers."""
 

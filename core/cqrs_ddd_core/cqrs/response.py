@@ -16,6 +16,7 @@ from cqrs_ddd_core.domain.events import DomainEvent
 T = TypeVar("T")
 
 
+# --8<-- [start:command-response]
 @dataclass(frozen=True)
 class CommandResponse(Generic[T]):
     """Wrapper for command results."""
@@ -25,9 +26,11 @@ class CommandResponse(Generic[T]):
     success: bool = True
     correlation_id: str | None = None
     causation_id: str | None = None
+    # --8<-- [end:command-response]
 
 
 @dataclass(frozen=True)
+# --8<-- [start:query-response]
 class QueryResponse(Generic[T]):
     """Wrapper for query results."""
 

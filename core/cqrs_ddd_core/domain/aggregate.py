@@ -11,6 +11,7 @@ from __future__ import annotations
 from cqrs_ddd_core.domain.events import DomainEvent
 
 
+# --8<-- [start:aggregate]
 class AggregateRoot:
     """Base class of aggregates: an ``id``, a ``version`` and pending events."""
 

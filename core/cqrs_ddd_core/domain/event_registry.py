@@ -39,6 +39,7 @@ class EventTypeRegistry:
     def names(self) -> list[str]:
         return sorted(self._types)
 
+    # --8<-- [start:hydrate]
     def hydrate(self, name: str, data: dict[str, Any]) -> DomainEvent:
         """Build the registered event from ``data``; unknown names and bad fields raise."""
         event_class = self._types.get(name)

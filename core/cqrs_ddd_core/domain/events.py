@@ -21,6 +21,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# --8<-- [start:event]
 class DomainEvent(BaseModel):
     """Base class of all domain events.
 

@@ -12,6 +12,7 @@ from typing import Any
 from cqrs_ddd_core.middleware.registry import Next
 
 
+# --8<-- [start:logging]
 class LoggingMiddleware:
     """Logs each command and query: start at DEBUG, outcome at INFO, failure at ERROR."""
 

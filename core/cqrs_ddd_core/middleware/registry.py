@@ -24,6 +24,7 @@ class _Entry:
     order: int
 
 
+# --8<-- [start:registry]
 class MiddlewareRegistry:
     """Holds middleware in execution order (outermost first)."""
 
@@ -46,6 +47,7 @@ class MiddlewareRegistry:
     def middlewares(self) -> list[Middleware]:
         """The middleware, outermost first."""
         return [entry.middleware for entry in self._entries]
+        # --8<-- [end:registry]
 
     def __len__(self) -> int:
         return len(self._entries)

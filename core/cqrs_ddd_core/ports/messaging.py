@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+# --8<-- [start:ports]
 MessageHandler = Callable[[dict[str, Any]], Awaitable[None]]
 """What a consumer calls with each decoded payload (a dict carrying ``event_type``)."""
 

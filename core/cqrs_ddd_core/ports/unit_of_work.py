@@ -51,6 +51,7 @@ class UnitOfWork(ABC):
     def is_active(self) -> bool:
         return self._state is UnitOfWorkState.ACTIVE
 
+    # --8<-- [start:lifecycle]
     async def __aenter__(self) -> Self:
         if self._state is not UnitOfWorkState.NEW:
             raise UnitOfWorkError(
@@ -95,7 +96,9 @@ class UnitOfWork(ABC):
         self._state = UnitOfWorkState.ROLLED_BACK
         self._on_commit.clear()
         await self._rollback()
+        # --8<-- [end:lifecycle]
 
+    # --8<-- [start:callbacks]
     def on_commit(self, callback: CommitCallback) -> None:
         """Run ``callback`` after a successful commit (never after a rollback)."""
         self._require_active("register an on_commit callback on")
@@ -121,6 +124,7 @@ class UnitOfWork(ABC):
             raise
         else:
             await self._release_savepoint(marker)
+            # --8<-- [end:callbacks]
 
     def _require_active(self, action: str) -> None:
         if self._state is not UnitOfWorkState.ACTIVE:
@@ -131,6 +135,7 @@ class UnitOfWork(ABC):
 
     # --- what an adapter implements ------------------------------------------------------
 
+    # --8<-- [start:adapter-hooks]
     async def _begin(self) -> None:  # noqa: B027 - optional hook
         """Start the transaction (optional: many backends begin lazily)."""
 
@@ -148,6 +153,8 @@ class UnitOfWork(ABC):
 
     @abstractmethod
     async def _release_savepoint(self, marker: Any) -> None: ...
+
+    # --8<-- [end:adapter-hooks]
 
 
 async def _run_callback(callback: CommitCallback) -> None:

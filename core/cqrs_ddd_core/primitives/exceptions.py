@@ -118,6 +118,7 @@ class UnitOfWorkError(CQRSDDDError):
 # --- Locking -----------------------------------------------------------------------------
 
 
+# --8<-- [start:locking]
 class LockError(CQRSDDDError):
     """Base class of locking errors."""
 
@@ -140,11 +141,13 @@ class LockReleaseError(LockError):
         self.resource = resource
         self.reason = reason
         super().__init__(f"Could not release {resource}: {reason}")
+        # --8<-- [end:locking]
 
 
 # --- Messaging ---------------------------------------------------------------------------
 
 
+# --8<-- [start:messaging]
 class PublishError(CQRSDDDError):
     """A message could not be handed to its destination."""
 

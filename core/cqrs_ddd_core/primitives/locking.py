@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+# --8<-- [start:resource]
 @dataclass(frozen=True, order=True)
 class ResourceIdentifier:
     """A lockable resource, e.g. ``ResourceIdentifier("Account", "123")``."""
@@ -31,3 +32,4 @@ class ResourceIdentifier:
 
     def __str__(self) -> str:
         return self.key
+        # --8<-- [end:resource]

@@ -108,13 +108,16 @@ class InMemoryUnitOfWork(UnitOfWork):
                 keys[key] = None
         return list(keys)
 
+    # --8<-- [start:stage]
     def stage(self, action: Callable[[], None]) -> None:
         """Apply ``action`` as part of the commit (an outbox row, an inbox entry, ...)."""
         self._require_active("stage an action in")
         self._staged.actions.append(action)
+        # --8<-- [end:stage]
 
     # --- the transaction -----------------------------------------------------------------
 
+    # --8<-- [start:commit]
     async def _commit(self) -> None:
         # Check everything first, then apply everything: no await, so no one sees half.
         for (collection, key), write in self._staged.writes.items():
@@ -146,6 +149,7 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     async def _release_savepoint(self, marker: Any) -> None:
         return None
+        # --8<-- [end:commit]
 
 
 def _snapshot(value: Any) -> Any:

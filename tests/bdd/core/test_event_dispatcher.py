@@ -1,0 +1,102 @@
+"""Scenarios: features/core/event_dispatcher.feature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
+from cqrs_ddd_core.domain.events import DomainEvent
+from tests.conftest import Run
+
+scenarios("core/event_dispatcher.feature")
+
+
+class ParcelShipped(DomainEvent):
+    parcel_id: str
+
+
+@dataclass
+class Desk:
+    dispatcher: EventDispatcher[ParcelShipped] = field(default_factory=EventDispatcher)
+    calls: list[str] = field(default_factory=list)
+    attempts: int = 0
+    error_attempts: list[int] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+@pytest.fixture
+def desk() -> Desk:
+    return Desk()
+
+
+def _recorder(desk: Desk, name: str):  # type: ignore[no-untyped-def]
+    async def handler(event: ParcelShipped) -> None:
+        desk.calls.append(name)
+
+    return handler
+
+
+@given(
+    parsers.parse(
+        'a dispatcher with handlers "{a}" at priority {pa:d}, "{b}" at priority {pb:d} '
+        'and "{c}" at priority {pc:d}'
+    )
+)
+def three_handlers(desk: Desk, a: str, pa: int, b: str, pb: int, c: str, pc: int) -> None:
+    for name, priority in ((a, pa), (b, pb), (c, pc)):
+        desk.dispatcher.register(ParcelShipped, _recorder(desk, name), priority=priority)
+
+
+@given(parsers.parse("a dispatcher that retries a handler up to {retries:d} times"))
+def retrying_dispatcher(desk: Desk, retries: int) -> None:
+    desk.dispatcher = EventDispatcher(max_retries=retries, retry_delay=0.001)
+    desk.dispatcher.add_hooks(
+        on_error=lambda event, handler, error, attempt: desk.error_attempts.append(attempt)
+    )
+
+
+@given(parsers.parse("a handler that fails {failures:d} times before it succeeds"))
+def flaky_handler(desk: Desk, failures: int) -> None:
+    async def flaky(event: ParcelShipped) -> None:
+        desk.attempts += 1
+        if desk.attempts <= failures:
+            raise ConnectionError("carrier unavailable")
+
+    desk.dispatcher.register(ParcelShipped, flaky)
+
+
+@when("a ParcelShipped event is dispatched")
+def dispatch(desk: Desk, run: Run) -> None:
+    run(desk.dispatcher.dispatch, ParcelShipped(parcel_id="p-1"))
+
+
+@when("a ParcelShipped event is dispatched expecting an error")
+def dispatch_failing(desk: Desk, run: Run) -> None:
+    with pytest.raises(ConnectionError) as caught:
+        run(desk.dispatcher.dispatch, ParcelShipped(parcel_id="p-1"))
+    desk.error = caught.value
+
+
+@then(parsers.parse('the handlers ran in the order "{order}"'))
+def ran_in_order(desk: Desk, order: str) -> None:
+    assert desk.calls == [name.strip() for name in order.split(",")]
+
+
+@then(parsers.parse("the handler was attempted {count:d} times"))
+def attempted(desk: Desk, count: int) -> None:
+    assert desk.attempts == count
+
+
+@then(parsers.parse("the error hook saw attempts {first:d} and {second:d}"))
+def error_hook_saw(desk: Desk, first: int, second: int) -> None:
+    assert desk.error_attempts == [first, second]
+
+
+@then(parsers.parse('the error "{text}" surfaced after {count:d} attempts'))
+def surfaced(desk: Desk, text: str, count: int) -> None:
+    assert desk.error is not None
+    assert text in str(desk.error)
+    assert desk.attempts == count

@@ -1,0 +1,104 @@
+"""Scenarios: features/core/message_registry.feature."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryUnitOfWork
+from cqrs_ddd_core.cqrs.command import Command
+from cqrs_ddd_core.cqrs.handler import CommandHandler
+from cqrs_ddd_core.cqrs.mediator import Mediator
+from cqrs_ddd_core.cqrs.message_registry import MessageRegistry
+from cqrs_ddd_core.cqrs.query import Query
+from cqrs_ddd_core.cqrs.registry import HandlerRegistry
+from cqrs_ddd_core.cqrs.response import CommandResponse
+from cqrs_ddd_core.primitives.exceptions import MessageHydrationError, UnknownMessageTypeError
+from tests.conftest import Run
+
+scenarios("core/message_registry.feature")
+
+
+class RenameCommand(Command[str]):
+    name: str
+
+
+class FindQuery(Query[list[str]]):
+    prefix: str
+    limit: int = 10
+
+
+class RenameHandler(CommandHandler[str]):
+    async def handle(self, command: RenameCommand) -> CommandResponse[str]:
+        return CommandResponse(result=command.name)
+
+
+@dataclass
+class Incoming:
+    registry: MessageRegistry = field(default_factory=MessageRegistry)
+    name: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture
+def incoming() -> Incoming:
+    return Incoming()
+
+
+@given("a message registry with RenameCommand and FindQuery registered")
+def registry_with_messages(incoming: Incoming) -> None:
+    incoming.registry.register_command("RenameCommand", RenameCommand)
+    incoming.registry.register_query("FindQuery", FindQuery)
+
+
+@when(parsers.parse('the payload {payload} arrives as "{name}"'))
+def payload_arrives(incoming: Incoming, payload: str, name: str) -> None:
+    incoming.name = name
+    incoming.payload = json.loads(payload)
+
+
+@then(parsers.parse('it is hydrated as a RenameCommand with name "{value}"'))
+def hydrated_command(incoming: Incoming, value: str) -> None:
+    command = incoming.registry.hydrate_command(incoming.name, incoming.payload)
+    assert isinstance(command, RenameCommand)
+    assert command.name == value
+
+
+@then(parsers.parse('sending it through the mediator returns "{value}"'))
+def send_hydrated(incoming: Incoming, run: Run, value: str) -> None:
+    handlers = HandlerRegistry()
+    handlers.register_command_handler(RenameCommand, RenameHandler())
+    mediator = Mediator(registry=handlers, uow_factory=InMemoryUnitOfWork)
+    command = incoming.registry.hydrate_command(incoming.name, incoming.payload)
+    assert command is not None
+    assert run(mediator.send, command).result == value
+
+
+@then(parsers.parse("it is hydrated as a FindQuery with limit {limit:d}"))
+def hydrated_query(incoming: Incoming, limit: int) -> None:
+    query = incoming.registry.hydrate_query(incoming.name, incoming.payload)
+    assert isinstance(query, FindQuery)
+    assert query.limit == limit
+
+
+@then("hydrating it as a command gives nothing")
+def hydrates_to_none(incoming: Incoming) -> None:
+    assert incoming.registry.hydrate_command(incoming.name, incoming.payload) is None
+
+
+@then(parsers.parse('hydrating it strictly fails with "{text}"'))
+def strict_fails(incoming: Incoming, text: str) -> None:
+    with pytest.raises(UnknownMessageTypeError) as caught:
+        incoming.registry.hydrate(incoming.name, incoming.payload)
+    assert text in str(caught.value)
+
+
+@then(parsers.parse('hydrating it fails naming the fields "{fields}"'))
+def fails_naming_fields(incoming: Incoming, fields: str) -> None:
+    with pytest.raises(MessageHydrationError) as caught:
+        incoming.registry.hydrate_query(incoming.name, incoming.payload)
+    assert fields in str(caught.value)

@@ -1,0 +1,157 @@
+"""EventDispatcher: many handlers, priority order, retry with backoff, observable hooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
+from cqrs_ddd_core.cqrs.handler import EventHandler
+from cqrs_ddd_core.cqrs.registry import HandlerRegistry
+from cqrs_ddd_core.domain.events import DomainEvent
+from cqrs_ddd_core.primitives.context import get_causation_id
+
+
+class ParcelSent(DomainEvent):
+    parcel_id: str
+
+
+class ExpressParcelSent(ParcelSent):
+    pass
+
+
+class Recorder(EventHandler[ParcelSent]):
+    def __init__(self, name: str, calls: list[str]) -> None:
+        self.name = name
+        self.calls = calls
+
+    async def handle(self, event: ParcelSent) -> None:
+        self.calls.append(self.name)
+
+
+async def test_every_handler_of_an_event_runs_in_priority_order() -> None:
+    calls: list[str] = []
+    dispatcher: EventDispatcher[ParcelSent] = EventDispatcher()
+    dispatcher.register(ParcelSent, Recorder("late", calls), priority=10)
+    dispatcher.register(ParcelSent, Recorder("first", calls), priority=-5)
+    dispatcher.register(ParcelSent, Recorder("default-a", calls))
+    dispatcher.register(ParcelSent, Recorder("default-b", calls))
+
+    await dispatcher.dispatch(ParcelSent(parcel_id="p-1"))
+
+    assert calls == ["first", "default-a", "default-b", "late"]
+
+
+async def test_handlers_of_a_base_class_see_subclass_events() -> None:
+    calls: list[str] = []
+    dispatcher: EventDispatcher[DomainEvent] = EventDispatcher()
+    dispatcher.register(ParcelSent, Recorder("any parcel", calls))
+    dispatcher.register(ExpressParcelSent, Recorder("express only", calls))
+
+    await dispatcher.dispatch(ExpressParcelSent(parcel_id="p-1"))
+    await dispatcher.dispatch(ParcelSent(parcel_id="p-2"))
+
+    # One rule for the order: priority, then registration order.
+    assert calls == ["any parcel", "express only", "any parcel"]
+
+
+async def test_plain_async_functions_are_handlers_too() -> None:
+    seen: list[str] = []
+
+    async def on_sent(event: ParcelSent) -> None:
+        seen.append(event.parcel_id)
+
+    dispatcher: EventDispatcher[ParcelSent] = EventDispatcher()
+    dispatcher.register(ParcelSent, on_sent)
+    await dispatcher.dispatch(ParcelSent(parcel_id="p-7"))
+
+    assert seen == ["p-7"]
+
+
+async def test_a_failing_handler_is_retried_with_exponential_backoff() -> None:
+    attempts: list[int] = []
+    delays: list[float] = []
+    dispatcher: EventDispatcher[ParcelSent] = EventDispatcher(
+        max_retries=3, retry_delay=0.001, max_retry_delay=0.003
+    )
+
+    async def flaky(event: ParcelSent) -> None:
+        attempts.append(len(attempts) + 1)
+        if len(attempts) < 4:
+            raise ConnectionError("carrier unavailable")
+
+    dispatcher.register(ParcelSent, flaky)
+    dispatcher.add_hooks(on_error=lambda e, h, exc, attempt: delays.append(attempt))
+
+    await dispatcher.dispatch(ParcelSent(parcel_id="p-1"))
+
+    assert attempts == [1, 2, 3, 4]
+    assert delays == [1, 2, 3]
+
+
+def test_the_backoff_doubles_and_is_capped() -> None:
+    dispatcher: EventDispatcher[ParcelSent] = EventDispatcher(retry_delay=0.1, max_retry_delay=0.3)
+    assert [dispatcher.backoff(attempt) for attempt in (1, 2, 3, 4)] == [0.1, 0.2, 0.3, 0.3]
+
+
+async def test_after_its_retries_a_handler_error_surfaces() -> None:
+    calls: list[str] = []
+    dispatcher: EventDispatcher[ParcelSent] = EventDispatcher(max_retries=1, retry_delay=0.001)
+
+    async def broken(event: ParcelSent) -> None:
+        calls.append("broken")
+        raise ValueError("label printer on fire")
+
+    dispatcher.register(ParcelSent, broken)
+    dispatcher.register(ParcelSent, Recorder("after", calls), priority=1)
+
+    with pytest.raises(ValueError, match="label printer on fire"):
+        await dispatcher.dispatch(ParcelSent(parcel_id="p-1"))
+    assert calls == ["broken", "broken"]  # the handler after it never ran
+
+
+async def test_hooks_observe_every_call_and_cannot_break_the_dispatch() -> None:
+    log: list[tuple[str, str]] = []
+    dispatcher: EventDispatcher[ParcelSent] = EventDispatcher()
+    dispatcher.register(ParcelSent, Recorder("only", []))
+
+    def explode(event: Any, handler: Any) -> None:
+        raise RuntimeError("a broken metrics hook")
+
+    dispatcher.add_hooks(
+        before=lambda e, h: log.append(("before", e.parcel_id)),
+        after=lambda e, h: log.append(("after", e.parcel_id)),
+    )
+    dispatcher.add_hooks(before=explode)
+
+    await dispatcher.dispatch(ParcelSent(parcel_id="p-1"))
+
+    assert log == [("before", "p-1"), ("after", "p-1")]
+
+
+async def test_whatever_a_handler_creates_is_caused_by_the_event() -> None:
+    causes: list[str | None] = []
+
+    async def look(event: ParcelSent) -> None:
+        causes.append(get_causation_id())
+
+    dispatcher: EventDispatcher[ParcelSent] = EventDispatcher()
+    dispatcher.register(ParcelSent, look)
+    event = ParcelSent(parcel_id="p-1")
+    await dispatcher.dispatch(event)
+
+    assert causes == [event.event_id]
+    assert get_causation_id() is None
+
+
+async def test_a_dispatcher_built_on_a_handler_registry_calls_its_event_handlers() -> None:
+    calls: list[str] = []
+    registry = HandlerRegistry()
+    registry.register_event_handler(ParcelSent, Recorder("registered", calls))
+    dispatcher: EventDispatcher[ParcelSent] = EventDispatcher(handler_registry=registry)
+    dispatcher.register(ParcelSent, Recorder("direct", calls))
+
+    await dispatcher.dispatch(ParcelSent(parcel_id="p-1"))
+
+    assert calls == ["direct", "registered"]
