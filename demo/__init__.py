@@ -1,0 +1,1 @@
+"""The narrated walkthrough behind `just demo`."""
