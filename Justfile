@@ -35,3 +35,15 @@ docs-serve:
 # Run every benchmark and print the figures next to their peers
 bench:
     uv run python -m benchmarks
+
+# Validate docker-compose.yml offline against the compose specification
+compose-check:
+    uv run check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+# Start RabbitMQ, PostgreSQL and both services with Docker Compose
+up:
+    docker compose up -d --build
+
+# Stop what `just up` started
+down:
+    docker compose down

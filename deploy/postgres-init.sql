@@ -1,0 +1,3 @@
+-- Each service owns its own database.
+CREATE DATABASE ordering;
+CREATE DATABASE billing;
