@@ -436,9 +436,12 @@ def test_a_second_handler_for_one_command_type_is_refused_by_name() -> None:
         async def handle(self, command: Unhandled) -> CommandResponse[None]:
             return CommandResponse(result=None)
 
+    class Another(One):
+        pass
+
     registry.register_command_handler(Unhandled, One())
     with pytest.raises(HandlerAlreadyRegisteredError, match="Unhandled already has a handler"):
-        registry.register_command_handler(Unhandled, One())
+        registry.register_command_handler(Unhandled, Another())
 
 
 async def test_send_refuses_what_is_neither_command_nor_query() -> None:

@@ -13,6 +13,7 @@ from cqrs_ddd_core.cqrs.response import CommandResponse
 from cqrs_ddd_core.domain.event_registry import EventTypeRegistry
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.primitives.exceptions import (
+    HandlerAlreadyRegisteredError,
     HandlerNotFoundError,
     MessageHydrationError,
     UnknownMessageTypeError,
@@ -73,6 +74,26 @@ def test_registering_the_same_handler_twice_is_harmless() -> None:
     registry.register_command_handler(RenameCommand, handler)
     registry.register_command_handler(RenameCommand, handler)
     assert registry.get_command_handler(RenameCommand) is handler
+
+
+def test_the_same_handler_class_in_another_form_replaces_how_it_is_built() -> None:
+    registry = HandlerRegistry()
+    registry.register_command_handler(RenameCommand, RenameHandler())
+
+    def create_handler() -> RenameHandler:
+        return RenameHandler()
+
+    registry.register_command_handler(RenameCommand, create_handler)
+    assert registry.get_command_handler(RenameCommand) is not registry.get_command_handler(
+        RenameCommand
+    )
+
+
+def test_a_factory_of_unknown_return_type_cannot_replace_a_handler() -> None:
+    registry = HandlerRegistry()
+    registry.register_command_handler(RenameCommand, RenameHandler())
+    with pytest.raises(HandlerAlreadyRegisteredError, match="RenameCommand"):
+        registry.register_command_handler(RenameCommand, lambda: RenameHandler())
 
 
 def test_a_missing_query_handler_names_the_query_type() -> None:

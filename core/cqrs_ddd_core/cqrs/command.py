@@ -27,7 +27,11 @@ class Command(BaseModel, Generic[TResult]):
     model_config = ConfigDict(frozen=True)
 
     command_id: str = Field(default_factory=new_id)
-    correlation_id: str | None = Field(default_factory=get_correlation_id)
+    # Outside any story a command starts its own, named after itself: the mediator then never
+    # has to copy the (frozen) command to give it one.
+    correlation_id: str | None = Field(
+        default_factory=lambda fields: get_correlation_id() or fields["command_id"]
+    )
     causation_id: str | None = Field(default_factory=get_causation_id)
 
     def get_critical_resources(self) -> list[ResourceIdentifier]:

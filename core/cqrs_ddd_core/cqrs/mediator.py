@@ -37,7 +37,6 @@ from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 from cqrs_ddd_core.primitives.context import get_causation_id, get_correlation_id, message_context
 from cqrs_ddd_core.primitives.exceptions import UnitOfWorkError
-from cqrs_ddd_core.primitives.ids import new_id
 
 T = TypeVar("T")
 Message = Command[Any] | Query[Any]
@@ -148,7 +147,8 @@ class Mediator(ICommandBus, IQueryBus):
 
     # --8<-- [start:root]
     async def _send_root_command(self, command: Command[Any]) -> CommandResponse[Any]:
-        correlation_id = command.correlation_id or get_correlation_id() or new_id()
+        # A new story is named after its first message: no second uuid4 per root command.
+        correlation_id = command.correlation_id or get_correlation_id() or command.command_id
         command = _with_ids(command, correlation_id, command.causation_id)
         uow = self._uow_factory()
         scope = _Scope(uow, _current_task(), command.command_id, correlation_id, read_only=False)
@@ -210,7 +210,7 @@ class Mediator(ICommandBus, IQueryBus):
         scope = _active_scope()
         if scope is not None:  # a query inside a command reads through its transaction
             return await self._handle_query(_with_ids(query, scope.correlation_id, None))
-        correlation_id = query.correlation_id or get_correlation_id() or new_id()
+        correlation_id = query.correlation_id or get_correlation_id() or query.query_id
         query = _with_ids(query, correlation_id, None)
         uow = self._uow_factory()
         scope = _Scope(uow, _current_task(), query.query_id, correlation_id, read_only=True)
@@ -260,8 +260,9 @@ class Mediator(ICommandBus, IQueryBus):
 
 
 def _wrap(middleware: Callable[[Any, Pipeline], Awaitable[Any]], next_call: Pipeline) -> Pipeline:
-    async def call(message: Any) -> Any:
-        return await middleware(message, next_call)
+    # A plain function handing back the middleware's coroutine: one frame per layer, not two.
+    def call(message: Any) -> Awaitable[Any]:
+        return middleware(message, next_call)
 
     return call
     # --8<-- [end:pipeline]
@@ -286,9 +287,11 @@ def _stamp_command_response(
 ) -> CommandResponse[Any]:
     """Every event belongs to the command's story and was caused by the command."""
     events = [_stamp_event(event, command) for event in response.events]
-    return dataclasses.replace(
-        response,
+    # Built directly: dataclasses.replace() re-reads the fields on every call (~1 µs).
+    return CommandResponse(
+        result=response.result,
         events=events,
+        success=response.success,
         correlation_id=command.correlation_id,
         causation_id=command.command_id,
     )

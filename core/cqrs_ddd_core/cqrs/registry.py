@@ -2,16 +2,19 @@
 
 Registration takes what the spec's examples pass: a handler **instance**, a handler **class**
 (instantiated for each message) or a zero-argument **factory** (called for each message -
-the place for dependency injection). One command or query type has exactly one handler;
-an event type may have many. Guide: docs/components/registry.md.
+the place for dependency injection). One command or query type has exactly one handler
+*class*: registering another class for it is an error, while registering the same class in
+another form (say, a factory annotated ``-> CreateOrderHandler`` after an instance of it)
+replaces how that handler is built. An event type may have many handlers.
+Guide: docs/components/registry.md.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
 
 from cqrs_ddd_core.primitives.exceptions import HandlerAlreadyRegisteredError, HandlerNotFoundError
 
@@ -25,20 +28,30 @@ class HandlerRegistration:
     """One registration, kept as given so a consumer can re-wire classes with its own factory."""
 
     source: HandlerSource
+    is_class: bool = field(init=False)
+    is_factory: bool = field(init=False)
 
-    @property
-    def is_class(self) -> bool:
-        return inspect.isclass(self.source)
-
-    @property
-    def is_factory(self) -> bool:
+    def __post_init__(self) -> None:
+        # Decided once here, not on every message: resolve() runs on every send.
+        is_class = inspect.isclass(self.source)
         # A factory is a plain callable that is neither a class nor a handler itself.
-        return (
-            not self.is_class
+        is_factory = (
+            not is_class
             and callable(self.source)
             and not hasattr(self.source, "handle")
             and not inspect.iscoroutinefunction(self.source)
         )
+        object.__setattr__(self, "is_class", is_class)
+        object.__setattr__(self, "is_factory", is_factory)
+
+    @property
+    def handler_class(self) -> type | None:
+        """The class of the handlers this registration produces, when it can be known."""
+        if self.is_class:
+            return self.source  # type: ignore[no-any-return]
+        if self.is_factory:
+            return _declared_return_type(self.source)
+        return type(self.source)
 
     def resolve(self, factory: Callable[[type], Any] | None = None) -> Any:
         """The handler to call now: the instance, a new instance, or the factory's product."""
@@ -103,10 +116,24 @@ class HandlerRegistry:
 def _register_single(
     table: dict[type, HandlerRegistration], message_type: type, handler: HandlerSource
 ) -> None:
+    new = HandlerRegistration(handler)
     existing = table.get(message_type)
     if existing is not None and existing.source is not handler:
-        raise HandlerAlreadyRegisteredError(message_type)
-    table[message_type] = HandlerRegistration(handler)
+        same_class = existing.handler_class is not None and (
+            existing.handler_class is new.handler_class
+        )
+        if not same_class:
+            raise HandlerAlreadyRegisteredError(message_type)
+    table[message_type] = new
+
+
+def _declared_return_type(factory: Callable[..., Any]) -> type | None:
+    """The class a factory says it returns (``def f() -> Handler``), or ``None``."""
+    try:
+        declared = get_type_hints(factory).get("return")
+    except Exception:  # unresolvable annotations: then we simply do not know
+        return None
+    return declared if inspect.isclass(declared) else None
 
 
 def _lookup(table: dict[type, HandlerRegistration], message_type: type) -> HandlerRegistration:

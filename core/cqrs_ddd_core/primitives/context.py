@@ -11,9 +11,8 @@ requests never share an id. Guide: docs/patterns/correlation.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
+from types import TracebackType
 
 # --8<-- [start:context]
 _correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
@@ -30,13 +29,24 @@ def get_causation_id() -> str | None:
     return _causation_id.get()
 
 
-@contextmanager
-def message_context(correlation_id: str | None, causation_id: str | None) -> Iterator[None]:
+class message_context:  # lower case: used like a function, `with message_context(a, b):`
     """Set both ids for the duration of a block, restoring the previous values afterwards."""
-    correlation_token = _correlation_id.set(correlation_id)
-    causation_token = _causation_id.set(causation_id)
-    try:
-        yield
-    finally:
-        _causation_id.reset(causation_token)
-        _correlation_id.reset(correlation_token)
+
+    # A class rather than @contextmanager: it runs on every send, and a generator costs ~1 µs.
+    __slots__ = ("_causation", "_correlation", "_ids")
+
+    def __init__(self, correlation_id: str | None, causation_id: str | None) -> None:
+        self._ids = (correlation_id, causation_id)
+
+    def __enter__(self) -> None:
+        self._correlation: Token[str | None] = _correlation_id.set(self._ids[0])
+        self._causation: Token[str | None] = _causation_id.set(self._ids[1])
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        _causation_id.reset(self._causation)
+        _correlation_id.reset(self._correlation)

@@ -39,6 +39,7 @@ class ValidationError(CQRSDDDError):
         super().__init__(message)
 
 
+# --8<-- [start:concurrency]
 class ConcurrencyError(CQRSDDDError):
     """An optimistic concurrency check failed: someone else changed the aggregate first."""
 
@@ -50,6 +51,7 @@ class ConcurrencyError(CQRSDDDError):
             f"{kind} {identifier!r} was changed by someone else (expected version "
             f"{expected_version}); reload it and try again"
         )
+        # --8<-- [end:concurrency]
 
 
 # --- Dispatch errors ---------------------------------------------------------------------
@@ -76,8 +78,8 @@ class HandlerAlreadyRegisteredError(HandlerError):
     def __init__(self, message_type: type) -> None:
         self.message_type = message_type
         super().__init__(
-            f"{message_type.__name__} already has a handler; a command or query type has "
-            f"exactly one handler (event types may have many)"
+            f"{message_type.__name__} already has a handler of another class; a command or "
+            f"query type has exactly one handler (event types may have many)"
         )
 
 
