@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
@@ -90,6 +91,26 @@ def get_current_session_id() -> str | None:
     scope = _active_scope()
     return scope.session_id if scope is not None else None
     # --8<-- [end:scope]
+
+
+@asynccontextmanager
+async def unit_of_work_scope(
+    uow: UnitOfWork, *, session_id: str, correlation_id: str | None = None
+) -> AsyncIterator[UnitOfWork]:
+    """Make an entered ``uow`` the current unit of work of this task, as a root command does.
+
+    For code that owns a transaction outside the mediator - a consumer that must commit an
+    event's effects with its inbox record: commands sent inside join ``uow`` as nested
+    commands, and ``get_current_uow()`` returns it. The caller commits it.
+    """
+    correlation_id = correlation_id or get_correlation_id() or session_id
+    scope = _Scope(uow, _current_task(), session_id, correlation_id, read_only=False)
+    token = _current_scope.set(scope)
+    try:
+        yield uow
+    finally:
+        scope.open = False
+        _current_scope.reset(token)
 
 
 class _NestedFailure(Exception):

@@ -1,0 +1,220 @@
+"""`BaseEventConsumer`: broker messages in, typed domain events out, handled exactly once.
+
+Lifecycle of one message: take ``event_type`` from the payload -> hydrate it through this
+service's `EventTypeRegistry` -> dispatch it to the in-process handlers. The things to notice:
+
+* **Nothing is acknowledged that was not processed.** A failing handler's exception goes back
+  to the broker, which redelivers and finally dead-letters the message with the reason. A
+  message that can never work (no ``event_type``, unknown type, invalid fields) raises
+  `PoisonMessageError`, so the broker dead-letters it at once instead of retrying in vain.
+* **Exactly-once effect.** With ``uow_factory`` the consumer opens the unit of work itself and
+  makes it the current one, so whatever the handlers do - including the commands they send
+  through the mediator, which join it as nested commands - commits once. With an ``inbox`` the
+  check "already processed?" and the record "processed" are in that same transaction: a
+  duplicate delivery is acknowledged with no effect, and two copies racing cannot both commit.
+  The inbox key is the event's id, which every copy of a message carries.
+
+Scenarios: features/core/consumers.feature, features/core/inbox.feature.
+Guide: docs/components/consumers.md, docs/patterns/inbox-and-dead-letters.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
+from cqrs_ddd_core.cqrs.mediator import unit_of_work_scope
+from cqrs_ddd_core.cqrs.registry import HandlerRegistry
+from cqrs_ddd_core.domain.event_registry import EventTypeRegistry
+from cqrs_ddd_core.domain.events import DomainEvent
+from cqrs_ddd_core.ports.event_dispatcher import IEventDispatcher
+from cqrs_ddd_core.ports.inbox import IInboxStorage
+from cqrs_ddd_core.ports.messaging import IMessageConsumer, MessageHandler
+from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
+from cqrs_ddd_core.primitives.exceptions import (
+    MessageHydrationError,
+    PoisonMessageError,
+    UnknownMessageTypeError,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class SupportsUnsubscribe(Protocol):
+    """A broker that can cancel a subscription (both brokers of this repository can)."""
+
+    async def unsubscribe(
+        self, topic: str, handler: MessageHandler, queue_name: str | None = None
+    ) -> None: ...
+
+
+class ConsumerStoppedError(RuntimeError):
+    """A message reached a stopped consumer: it is refused (not acknowledged), never lost."""
+
+
+class BaseEventConsumer:
+    """Subscribes to topics, hydrates each message and dispatches it to handlers.
+
+    ``dispatcher`` receives the events; without one, a dispatcher is built. Handlers in
+    ``handler_registry`` are registered on it (classes are built with ``handler_factory``), and
+    their event types are known to the hydration ``registry`` unless one is given. (A
+    dispatcher built with ``EventDispatcher(handler_registry=...)`` calls that registry's
+    handlers itself: pass the registry to one of the two, not both.)
+    ``inbox`` needs ``uow_factory``; ``consumer_name`` (default: the queue name) is the inbox
+    key, so give every consumer of a service its own.
+    """
+
+    def __init__(
+        self,
+        broker: IMessageConsumer,
+        topics: Sequence[str],
+        dispatcher: IEventDispatcher | None = None,
+        registry: EventTypeRegistry | None = None,
+        handler_registry: HandlerRegistry | None = None,
+        handler_factory: Callable[[type], Any] | None = None,
+        queue_name: str | None = None,
+        exchange_name: str | None = None,
+        *,
+        inbox: IInboxStorage | None = None,
+        consumer_name: str | None = None,
+        uow_factory: Callable[[], UnitOfWork] | None = None,
+    ) -> None:
+        if inbox is not None and uow_factory is None:
+            raise ValueError(
+                "BaseEventConsumer with an inbox needs uow_factory: the inbox record must "
+                "commit in the same unit of work as the handlers' effect"
+            )
+        self.broker = broker
+        self.topics = list(topics)
+        self.queue_name = queue_name
+        self.exchange_name = exchange_name
+        self.consumer_name = consumer_name or queue_name or type(self).__name__
+        self.dispatcher: IEventDispatcher = dispatcher or EventDispatcher()
+        self.registry = registry or EventTypeRegistry()
+        self.inbox = inbox
+        self.uow_factory = uow_factory
+        self.processed = 0
+        self.duplicates = 0
+        self._started = False
+        self._stopped = False
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        if handler_registry is not None:
+            self._wire(handler_registry, handler_factory, learn_types=registry is None)
+
+    def _wire(
+        self,
+        handler_registry: HandlerRegistry,
+        handler_factory: Callable[[type], Any] | None,
+        *,
+        learn_types: bool,
+    ) -> None:
+        for event_type in handler_registry.event_types():
+            if learn_types and issubclass(event_type, DomainEvent):
+                self.registry.register(event_type.type_name(), event_type)
+            for registration in handler_registry.get_event_registrations(event_type):
+                handler = registration.source
+                if registration.is_class and handler_factory is not None:
+                    # A zero-argument factory: a fresh handler per event, built our way.
+                    handler = functools.partial(handler_factory, registration.source)
+                self.dispatcher.register(event_type, handler)
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Subscribe to every topic; returns once subscribed (calling it again does nothing)."""
+        if self._started:
+            return
+        self._started = True
+        self._stopped = False
+        options: dict[str, Any] = {}
+        if self.exchange_name is not None:
+            options["exchange_name"] = self.exchange_name
+        for topic in self.topics:
+            await self.broker.subscribe(topic, self.handle, self.queue_name, **options)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking messages, then let the ones in hand finish (up to ``timeout``)."""
+        self._stopped = True
+        if self._started and isinstance(self.broker, SupportsUnsubscribe):
+            for topic in self.topics:
+                await self.broker.unsubscribe(topic, self.handle, self.queue_name)
+        self._started = False
+        async with asyncio.timeout(timeout):
+            await self._idle.wait()
+
+    # --- one message ---------------------------------------------------------------------
+
+    async def handle(self, payload: dict[str, Any]) -> None:
+        """Process one delivered payload; raising means "not processed" to the broker."""
+        if self._stopped:
+            raise ConsumerStoppedError(
+                f"consumer {self.consumer_name!r} is stopped; the broker keeps the message"
+            )
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            event = self.hydrate(payload)
+            if self.uow_factory is None:
+                await self.dispatcher.dispatch(event)
+                self.processed += 1
+            else:
+                await self._handle_in_unit_of_work(event, self.uow_factory)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    def hydrate(self, payload: Any) -> DomainEvent:
+        """The typed event of ``payload``; `PoisonMessageError` when it can never be one."""
+        if not isinstance(payload, dict):
+            raise PoisonMessageError(
+                f"message body is a {type(payload).__name__}, not a JSON object with 'event_type'"
+            )
+        name = payload.get("event_type")
+        message_id = payload.get("event_id")
+        if not isinstance(name, str) or not name:
+            raise PoisonMessageError("message has no 'event_type'", message_id=message_id)
+        try:
+            return self.registry.hydrate(name, payload)
+        except UnknownMessageTypeError:
+            raise PoisonMessageError(
+                f"unknown event type {name!r} for consumer {self.consumer_name!r}: "
+                f"register it in the consumer's EventTypeRegistry",
+                message_id=message_id,
+            ) from None
+        except MessageHydrationError as exc:
+            raise PoisonMessageError(str(exc), message_id=message_id) from exc
+
+    async def _handle_in_unit_of_work(
+        self, event: DomainEvent, uow_factory: Callable[[], UnitOfWork]
+    ) -> None:
+        uow = uow_factory()
+        # The event is the root message here: its id is the session locks re-enter under,
+        # and commands the handlers send join this unit of work as nested commands.
+        scope = unit_of_work_scope(
+            uow, session_id=event.event_id, correlation_id=event.correlation_id
+        )
+        async with uow, scope:
+            if self.inbox is not None and await self.inbox.has_processed(
+                event.event_id, self.consumer_name, uow=uow
+            ):
+                self.duplicates += 1
+                logger.info(
+                    "%s: %s %s was processed already; acknowledged without effect",
+                    self.consumer_name,
+                    event.type_name(),
+                    event.event_id,
+                )
+                return
+            await self.dispatcher.dispatch(event)
+            if self.inbox is not None:
+                await self.inbox.mark_processed(event.event_id, self.consumer_name, uow=uow)
+            await uow.commit()
+        self.processed += 1

@@ -1,0 +1,168 @@
+"""`BufferedOutbox`: the outbox a service wires in - a publisher on one side, a relay on the other.
+
+As an `IMessagePublisher`, ``publish`` never talks to the broker: inside a unit of work it
+stores the message **in that transaction** and wakes the relay only after the commit
+(``uow.on_commit``), so the events of a rolled-back command never leave; outside one it stores
+the message at once and wakes the relay. As an `IBackgroundWorker` it relays through an
+`OutboxService`: woken on commit but debounced (``wait_delay``) so a burst becomes one batch,
+polling every ``poll_interval`` as a fallback (rows written by another process), backing off
+exponentially up to ``max_delay`` while the broker fails, and stopping gracefully - the batch
+in flight is finished, the rest waits in storage for the next start.
+Scenarios: features/core/outbox.feature, features/core/dead_letters.feature.
+Guide: docs/components/outbox.md, docs/patterns/outbox-flow.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from cqrs_ddd_core.cqrs.mediator import get_current_uow
+from cqrs_ddd_core.cqrs.outbox.service import BatchResult, OutboxService
+from cqrs_ddd_core.ports.background import IBackgroundWorker
+from cqrs_ddd_core.ports.locking import ILockStrategy
+from cqrs_ddd_core.ports.messaging import IMessagePublisher
+from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+
+class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
+    """Unified outbox component: records messages transactionally and relays them."""
+
+    def __init__(
+        self,
+        storage: IOutboxStorage,
+        broker: IMessagePublisher,
+        lock_strategy: ILockStrategy | None = None,
+        batch_size: int = 50,
+        max_retries: int = 5,
+        poll_interval: float = 5.0,
+        wait_delay: float = 0.1,
+        max_delay: float = 2.0,
+        *,
+        lease_seconds: float = 30.0,
+        publish_timeout: float = 10.0,
+    ) -> None:
+        self.storage = storage
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.wait_delay = wait_delay
+        self.max_delay = max_delay
+        # A failed row is retried on the same schedule the worker backs off on.
+        self.service = OutboxService(
+            storage,
+            broker,
+            lock_strategy,
+            max_retries=max_retries,
+            retry_delay=wait_delay,
+            max_retry_delay=max_delay,
+            lease_seconds=lease_seconds,
+            publish_timeout=publish_timeout,
+        )
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    # --- the publisher side --------------------------------------------------------------
+
+    async def publish(self, topic: str, message: Any, **kwargs: Any) -> None:
+        """Store ``message`` (a `DomainEvent` or a dict with ``event_type``) for relaying."""
+        row = OutboxMessage.create(
+            topic,
+            message,
+            message_id=kwargs.get("message_id"),
+            correlation_id=kwargs.get("correlation_id"),
+            causation_id=kwargs.get("causation_id"),
+        )
+        uow = get_current_uow()
+        await self.storage.save([row], uow=uow)
+        if uow is None:
+            self.wake()
+        else:
+            uow.on_commit(self.wake)  # the row exists only once the transaction commits
+
+    def wake(self) -> None:
+        """Ask the worker to relay soon (after the debounce delay)."""
+        self._wake.set()
+
+    # --- the worker side -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is not None and not self._task.done():
+            return
+        self._stopping = False
+        self._wake = asyncio.Event()
+        self._wake.set()  # rows left by an earlier run go out at once
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Finish the batch in flight, then stop. Unsent rows stay stored for the next start."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def flush(self, timeout: float = 10.0) -> int:
+        """Relay batches until no row is due; returns how many were published (for tests)."""
+        published = 0
+        async with asyncio.timeout(timeout):
+            while True:
+                result = await self.service.run_batch(self.batch_size)
+                published += result.published
+                if result.claimed == 0:
+                    return published
+
+    async def list_dead(self, limit: int = 100) -> list[OutboxMessage]:
+        """Messages that failed ``max_retries`` times, with their last error."""
+        return await self.storage.list_dead(limit)
+
+    async def redrive(self, message_id: str) -> bool:
+        """Give a dead message a fresh set of attempts (after fixing what killed it)."""
+        redriven = await self.storage.redrive(message_id)
+        if redriven:
+            self.wake()
+        return redriven
+
+    async def _run(self) -> None:
+        delay = 0.0  # current back-off; 0 while the broker is healthy
+        while not self._stopping:
+            await self._wait(delay if delay else self.poll_interval)
+            if self._stopping:
+                return
+            await asyncio.sleep(self.wait_delay)  # debounce: let a burst of commits gather
+            self._wake.clear()
+            result = await self._relay_until_idle()
+            if result.failed or result.dead or result is _BROKEN:
+                delay = min(max(delay * 2, self.wait_delay), self.max_delay)
+            else:
+                delay = 0.0
+
+    async def _relay_until_idle(self) -> BatchResult:
+        """Relay full batches back to back; stop at a partial one, a failure or ``stop()``."""
+        while True:
+            try:
+                result = await self.service.run_batch(self.batch_size)
+            except Exception:
+                logger.exception("outbox relay batch failed; backing off")
+                return _BROKEN
+            if result.failed or result.dead or result.claimed < self.batch_size:
+                return result
+            if self._stopping:
+                return result
+
+    async def _wait(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
+
+
+_BROKEN = BatchResult()
+"""A batch that raised (storage unreachable): treated like a failure, so the worker backs off."""

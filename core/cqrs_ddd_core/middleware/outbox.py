@@ -1,0 +1,52 @@
+"""`OutboxMiddleware`: a command's events are written to the outbox in the command's transaction.
+
+After the handler returns a *successful* `CommandResponse`, each event is published under its
+type name (``OrderCreated``) to the given publisher, inside the command's unit of work. With a
+`BufferedOutbox` that means an outbox row staged in the same transaction as the aggregate: both
+commit, or - on an exception, a ``success=False`` response or a failed commit - neither does.
+The events of a rolled-back command never leave.
+
+Routing: given a `TopicRoutingPublisher` instead, each event goes where its route says
+(``@route_to("integration")`` -> the outbox in front of the broker, ``"notifications"`` -> a
+notifications outbox, ...) and an event with **no** route is skipped here: it stays in-process,
+where the mediator's dispatcher has handed it to its handlers already. Every destination
+reached this way is called inside the transaction, so each must be transactional itself.
+Scenarios: features/core/outbox.feature, features/core/routing.feature.
+Guide: docs/components/outbox.md, docs/patterns/routing.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cqrs_ddd_core.cqrs.publishers.routing import TopicRoutingPublisher
+from cqrs_ddd_core.cqrs.response import CommandResponse
+from cqrs_ddd_core.middleware.registry import Next
+from cqrs_ddd_core.ports.messaging import IMessagePublisher
+
+
+class OutboxMiddleware:
+    """Hands every event of a successful command to ``outbox`` (or to the route it has)."""
+
+    def __init__(self, outbox: IMessagePublisher) -> None:
+        self.outbox = outbox
+
+    async def __call__(self, message: Any, next: Next) -> Any:
+        response = await next(message)
+        if not isinstance(response, CommandResponse) or not response.success:
+            return response
+        for event in response.events:
+            topic = event.type_name()
+            if (
+                isinstance(self.outbox, TopicRoutingPublisher)
+                and self.outbox.resolve(topic, event) is None
+            ):
+                continue  # no route: an in-process event only
+            await self.outbox.publish(
+                topic,
+                event,
+                message_id=event.event_id,
+                correlation_id=event.correlation_id,
+                causation_id=event.causation_id,
+            )
+        return response

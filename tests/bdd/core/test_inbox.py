@@ -1,0 +1,7 @@
+"""Scenarios: features/core/inbox.feature."""
+
+from pytest_bdd import scenarios
+
+from tests.bdd.core.messaging_steps import *  # noqa: F403 - the steps are fixtures pytest-bdd finds by name
+
+scenarios("core/inbox.feature")

@@ -1,0 +1,81 @@
+"""What the messaging tests share: a tiny domain, a recording publisher, bounded waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cqrs_ddd_core.cqrs.publishers.decorators import route_to
+from cqrs_ddd_core.domain.events import DomainEvent
+from cqrs_ddd_core.ports.messaging import IMessagePublisher
+
+
+class ItemAdded(DomainEvent):
+    sku: str
+    quantity: int = 1
+
+
+@route_to("integration")
+class OrderPlaced(DomainEvent):
+    customer_id: str
+    total: int = 0
+
+
+@route_to("notifications")
+class OrderShippedNotice(DomainEvent):
+    email: str
+
+
+class InternalNote(DomainEvent):
+    """No route: stays in-process."""
+
+    text: str
+
+
+@dataclass
+class Published:
+    topic: str
+    message: Any
+    kwargs: dict[str, Any]
+
+
+@dataclass
+class RecordingPublisher(IMessagePublisher):
+    """Records each publish; ``fail_when`` makes chosen publishes raise."""
+
+    name: str = "recording"
+    delay: float = 0.0
+    fail_when: Callable[[str, Any], bool] | None = None
+    published: list[Published] = field(default_factory=list)
+    calls: int = 0
+
+    async def publish(self, topic: str, message: Any, **kwargs: Any) -> None:
+        self.calls += 1
+        await asyncio.sleep(self.delay)
+        if self.fail_when is not None and self.fail_when(topic, message):
+            raise ConnectionError(f"{self.name} refused {topic}")
+        self.published.append(Published(topic, message, kwargs))
+
+    def counts_by_id(self) -> Counter[str]:
+        return Counter(str(p.kwargs.get("message_id")) for p in self.published)
+
+
+async def eventually(
+    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 5.0, what: str = ""
+) -> None:
+    """Wait until ``condition`` holds; fail with ``what`` after ``timeout`` seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                result = condition()
+                if inspect.isawaitable(result):
+                    result = await result
+                if result:
+                    return
+                await asyncio.sleep(0.005)
+    except TimeoutError:
+        raise AssertionError(f"not within {timeout}s: {what or condition}") from None

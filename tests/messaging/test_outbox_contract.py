@@ -1,0 +1,19 @@
+"""The `IOutboxStorage` contract on the in-memory storage (the SQL storages run the same suite)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
+from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryUnitOfWork
+from tests.messaging.contracts import Backend, OutboxStorageContract
+
+
+@pytest.fixture(params=["memory"])
+def outbox_backend(request: pytest.FixtureRequest) -> Backend:
+    assert request.param == "memory"
+    return InMemoryOutboxStorage(), InMemoryUnitOfWork
+
+
+class TestInMemoryOutboxStorage(OutboxStorageContract):
+    pass
