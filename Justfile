@@ -47,3 +47,20 @@ up:
 # Stop what `just up` started
 down:
     docker compose down
+
+# Run ordering (8001) and billing (8002) in one process on the embedded default
+serve:
+    uv run python -m demo.serve
+
+# Start both services as local processes on this machine's RabbitMQ and PostgreSQL
+up-local *args:
+    uv run python deploy/local.py up {{args}}
+
+# Stop what `just up-local` started
+down-local:
+    uv run python deploy/local.py down
+
+# Migrate a database: the core's tables plus a service's versions
+# (e.g. `just migrate sqlite+aiosqlite:///var/ordering.db ordering_service/infrastructure/migrations/versions`)
+migrate url *versions:
+    uv run python -m cqrs_ddd_core.adapters.sqlalchemy.migrate {{url}} {{versions}}

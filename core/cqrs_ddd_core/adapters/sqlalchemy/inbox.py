@@ -1,0 +1,101 @@
+"""`SqlAlchemyInboxStorage`: the idempotent receiver's memory, as a table.
+
+A row ``(message_id, consumer)`` says "this consumer has processed this message". The thing to
+notice: the row is inserted in the **consumer's unit of work**, the same transaction as the
+message's effect, so the effect and the record commit together or not at all.
+
+The insert is ``INSERT ... ON CONFLICT DO NOTHING``. When another copy of the message was
+processed first, nothing is inserted and we raise `AlreadyProcessedError` (a
+`ConcurrencyError`): the handler's effect is rolled back with the rest of the unit of work,
+and the redelivered copy is skipped later. On PostgreSQL a copy being processed *at the same
+moment* makes our insert wait for the other transaction, then find its row; on SQLite the two
+transactions never overlap at all.
+Contract tests: tests/persistence/test_inbox_storage.py.
+Guide: docs/patterns/inbox-and-dead-letters.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, String, Table, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from cqrs_ddd_core.adapters.sqlalchemy.outbox import UtcDateTime
+from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata
+from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import session_for
+from cqrs_ddd_core.ports.inbox import IInboxStorage
+from cqrs_ddd_core.ports.outbox import utc_now
+from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
+from cqrs_ddd_core.primitives.exceptions import ConcurrencyError
+
+inbox_table = Table(
+    "cqrs_inbox",
+    core_metadata,
+    Column("message_id", String(64), primary_key=True),
+    Column("consumer", String(255), primary_key=True),
+    Column("processed_at", UtcDateTime, nullable=False),
+)
+
+
+class SqlAlchemyInboxStorage(IInboxStorage):
+    """Processed message ids per consumer in ``cqrs_inbox`` of ``engine``'s database."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    async def has_processed(
+        self, message_id: str, consumer: str, *, uow: UnitOfWork | None = None
+    ) -> bool:
+        t = inbox_table
+        query = select(exists().where(t.c.message_id == message_id, t.c.consumer == consumer))
+        session = session_for(uow, self._engine, "SqlAlchemyInboxStorage")
+        if session is not None:
+            return bool((await session.execute(query)).scalar())
+        async with self._engine.connect() as connection:
+            return bool((await connection.execute(query)).scalar())
+
+    async def mark_processed(
+        self, message_id: str, consumer: str, *, uow: UnitOfWork | None = None
+    ) -> None:
+        session = session_for(uow, self._engine, "SqlAlchemyInboxStorage")
+        if session is not None:
+            await self._record(session, message_id, consumer)
+            return
+        async with self._engine.begin() as connection:
+            await self._record(connection, message_id, consumer)
+
+    async def _record(
+        self, executor: AsyncSession | AsyncConnection, message_id: str, consumer: str
+    ) -> None:
+        insert = (
+            self._insert(inbox_table)
+            .values(message_id=message_id, consumer=consumer, processed_at=self._clock())
+            .on_conflict_do_nothing()
+        )
+        result = await executor.execute(insert)
+        if _rowcount(result) != 1:
+            raise AlreadyProcessedError(message_id, consumer)
+
+
+class AlreadyProcessedError(ConcurrencyError):
+    """Another delivery of the message was processed by this consumer first."""
+
+    def __init__(self, message_id: str, consumer: str) -> None:
+        super().__init__("Message", message_id, expected_version=0)
+        self.consumer = consumer
+        self.args = (
+            f"Message {message_id!r} was processed by consumer {consumer!r} already (another "
+            f"delivery of it committed first); this delivery's effect is rolled back, and "
+            f"the next delivery is skipped",
+        )
+
+
+def _rowcount(result: Any) -> int:
+    count: int = result.rowcount
+    return count

@@ -1,0 +1,38 @@
+"""The persistence tests' own tables, migrated the way a service migrates its tables.
+
+Revision ID: shop_0001
+Depends on: the core branch (its outbox, inbox and locks tables come first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "shop_0001"
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("persistence_tests",)
+depends_on: str | Sequence[str] | None = ("cqrs_ddd_core",)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "counters",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("value", sa.Integer(), nullable=False),
+    )
+    op.create_table(
+        "orders",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.String(64), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("orders")
+    op.drop_table("counters")

@@ -1,0 +1,253 @@
+"""`SqlAlchemyUnitOfWork` on SQLite and PostgreSQL: commit, rollback, savepoints, callbacks."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryUnitOfWork
+from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
+from cqrs_ddd_core.adapters.sqlalchemy.inbox import SqlAlchemyInboxStorage
+from cqrs_ddd_core.adapters.sqlalchemy.outbox import SqlAlchemyOutboxStorage
+from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from cqrs_ddd_core.cqrs.command import Command
+from cqrs_ddd_core.cqrs.mediator import Mediator, get_current_uow
+from cqrs_ddd_core.cqrs.registry import HandlerRegistry
+from cqrs_ddd_core.cqrs.response import CommandResponse
+from cqrs_ddd_core.ports.outbox import OutboxMessage
+from cqrs_ddd_core.primitives.exceptions import UnitOfWorkError
+from tests.persistence.model import Counter, ShopUnitOfWork, counters
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+class InjectedFault(Exception):
+    """Raised on purpose inside a transaction."""
+
+
+async def stored_value(session_factory: SessionFactory, counter_id: str) -> int | None:
+    """The committed value of a counter, read in a fresh unit of work (None: no such row)."""
+    async with ShopUnitOfWork(session_factory) as uow:
+        counter = await uow.counters.find(counter_id)
+        return None if counter is None else counter.value
+
+
+async def test_a_commit_makes_every_write_durable(session_factory: SessionFactory) -> None:
+    async with ShopUnitOfWork(session_factory) as uow:
+        await uow.counters.add(Counter("a", value=1))
+        await uow.counters.add(Counter("b", value=2))
+        await uow.commit()
+
+    assert await stored_value(session_factory, "a") == 1
+    assert await stored_value(session_factory, "b") == 2
+
+
+async def test_an_exception_rolls_back_every_write(session_factory: SessionFactory) -> None:
+    with pytest.raises(InjectedFault):
+        async with ShopUnitOfWork(session_factory) as uow:
+            await uow.counters.add(Counter("a", value=1))
+            raise InjectedFault
+
+    assert await stored_value(session_factory, "a") is None
+
+
+async def test_leaving_without_a_commit_keeps_nothing(session_factory: SessionFactory) -> None:
+    async with ShopUnitOfWork(session_factory) as uow:
+        await uow.counters.add(Counter("a", value=1))
+
+    assert await stored_value(session_factory, "a") is None
+
+
+async def test_a_rolled_back_savepoint_is_really_undone(session_factory: SessionFactory) -> None:
+    async with ShopUnitOfWork(session_factory) as uow:
+        await uow.counters.add(Counter("parent", value=1))
+        with pytest.raises(InjectedFault):
+            async with uow.savepoint():
+                await uow.counters.add(Counter("nested", value=2))
+                parent = await uow.counters.get("parent")
+                parent.increment()
+                await uow.counters.save(parent)
+                raise InjectedFault
+        # Inside the transaction already, the nested writes are gone...
+        assert await uow.counters.find("nested") is None
+        assert (await uow.counters.get("parent")).value == 1
+        await uow.commit()
+
+    # ...and what commits is the parent's work alone.
+    assert await stored_value(session_factory, "parent") == 1
+    assert await stored_value(session_factory, "nested") is None
+
+
+async def test_a_database_error_inside_a_savepoint_leaves_the_parent_usable(
+    session_factory: SessionFactory,
+) -> None:
+    # PostgreSQL aborts a whole transaction on an error - unless a savepoint contains it.
+    async with ShopUnitOfWork(session_factory) as uow:
+        await uow.counters.add(Counter("parent", value=1))
+        with pytest.raises(IntegrityError):
+            async with uow.savepoint():
+                await uow.session.execute(insert(counters).values(id="parent", version=1, value=2))
+        await uow.counters.add(Counter("after", value=3))
+        await uow.commit()
+
+    assert await stored_value(session_factory, "parent") == 1
+    assert await stored_value(session_factory, "after") == 3
+
+
+async def test_a_released_savepoint_commits_with_its_parent(
+    session_factory: SessionFactory,
+) -> None:
+    async with ShopUnitOfWork(session_factory) as uow:
+        async with uow.savepoint():
+            await uow.counters.add(Counter("nested", value=2))
+        await uow.commit()
+
+    assert await stored_value(session_factory, "nested") == 2
+
+
+async def test_on_commit_callbacks_run_only_after_the_commit(
+    session_factory: SessionFactory,
+) -> None:
+    seen_by_callback: list[int | None] = []
+
+    async def look_from_another_transaction() -> None:
+        seen_by_callback.append(await stored_value(session_factory, "a"))
+
+    async with ShopUnitOfWork(session_factory) as uow:
+        await uow.counters.add(Counter("a", value=7))
+        uow.on_commit(look_from_another_transaction)
+        assert seen_by_callback == []
+        await uow.commit()
+
+    # The callback ran once, and already saw the committed row from outside.
+    assert seen_by_callback == [7]
+
+
+async def test_a_rollback_drops_the_on_commit_callbacks(session_factory: SessionFactory) -> None:
+    called: list[str] = []
+    async with ShopUnitOfWork(session_factory) as uow:
+        await uow.counters.add(Counter("a"))
+        uow.on_commit(lambda: called.append("on_commit"))
+        await uow.rollback()
+
+    assert called == []
+
+
+async def test_a_rolled_back_savepoint_drops_its_callbacks(
+    session_factory: SessionFactory,
+) -> None:
+    called: list[str] = []
+    async with ShopUnitOfWork(session_factory) as uow:
+        uow.on_commit(lambda: called.append("parent"))
+        with pytest.raises(InjectedFault):
+            async with uow.savepoint():
+                uow.on_commit(lambda: called.append("nested"))
+                raise InjectedFault
+        await uow.commit()
+
+    assert called == ["parent"]
+
+
+async def test_the_session_is_closed_and_its_connection_returned(engine: AsyncEngine) -> None:
+    session_factory = async_sessionmaker(engine, expire_on_commit=False)
+    with pytest.raises(InjectedFault):
+        async with ShopUnitOfWork(session_factory) as uow:
+            await uow.counters.add(Counter("a"))
+            raise InjectedFault
+
+    assert engine.sync_engine.pool.checkedout() == 0
+    with pytest.raises(UnitOfWorkError, match="inside 'async with uow:'"):
+        _ = uow.session
+
+
+async def test_the_outbox_joins_the_unit_of_work_transaction(
+    engine: AsyncEngine, session_factory: SessionFactory
+) -> None:
+    outbox = SqlAlchemyOutboxStorage(engine)
+    committed = OutboxMessage.create("Counted", {"event_type": "Counted", "n": 1})
+    rolled_back = OutboxMessage.create("Counted", {"event_type": "Counted", "n": 2})
+
+    async with ShopUnitOfWork(session_factory) as uow:
+        await uow.counters.add(Counter("a"))
+        await outbox.save([committed], uow=uow)
+        if engine.dialect.name == "postgresql":
+            # Invisible to everyone else before the commit. (On SQLite another transaction
+            # cannot even begin before this one ends: BEGIN IMMEDIATE waits for it.)
+            assert await outbox.get(committed.message_id) is None
+        await uow.commit()
+    with pytest.raises(InjectedFault):
+        async with ShopUnitOfWork(session_factory) as uow:
+            await uow.counters.add(Counter("b"))
+            await outbox.save([rolled_back], uow=uow)
+            raise InjectedFault
+
+    assert await outbox.get(committed.message_id) is not None
+    assert await stored_value(session_factory, "a") == 0
+    assert await outbox.get(rolled_back.message_id) is None
+    assert await stored_value(session_factory, "b") is None
+
+
+async def test_the_outbox_refuses_a_unit_of_work_it_cannot_share(
+    engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outbox = SqlAlchemyOutboxStorage(engine)
+    message = OutboxMessage.create("Counted", {"event_type": "Counted"})
+
+    async with InMemoryUnitOfWork() as memory_uow:
+        with pytest.raises(TypeError, match="SqlAlchemyUnitOfWork"):
+            await outbox.save([message], uow=memory_uow)
+
+    other_database = tmp_path_factory.mktemp("other") / "other.db"
+    other_engine = create_engine(f"sqlite+aiosqlite:///{other_database}")
+    try:
+        async with SqlAlchemyUnitOfWork(async_sessionmaker(other_engine)) as other_uow:
+            with pytest.raises(ValueError, match="one transaction cannot span two databases"):
+                await outbox.save([message], uow=other_uow)
+    finally:
+        await other_engine.dispose()
+
+
+class RecordVisit(Command[None]):
+    visit_id: str
+    fail: bool = False
+
+
+async def test_the_storages_join_the_unit_of_work_of_the_command_being_handled(
+    engine: AsyncEngine, session_factory: SessionFactory
+) -> None:
+    """Inside a handler, outbox and inbox need no ``uow=``: they find the mediator's."""
+    outbox = SqlAlchemyOutboxStorage(engine)
+    inbox = SqlAlchemyInboxStorage(engine)
+
+    class RecordVisitHandler:
+        async def handle(self, command: RecordVisit) -> CommandResponse[None]:
+            uow: ShopUnitOfWork = get_current_uow()
+            await uow.counters.add(Counter(command.visit_id))
+            await inbox.mark_processed(command.visit_id, "visits")
+            await outbox.save(
+                [
+                    OutboxMessage.create(
+                        "Visited", {"event_type": "Visited"}, message_id=command.visit_id
+                    )
+                ]
+            )
+            if command.fail:
+                raise InjectedFault
+            return CommandResponse(result=None)
+
+    registry = HandlerRegistry()
+    registry.register_command_handler(RecordVisit, RecordVisitHandler())
+    mediator = Mediator(registry, uow_factory=lambda: ShopUnitOfWork(session_factory))
+
+    await mediator.send(RecordVisit(visit_id="kept"))
+    with pytest.raises(InjectedFault):
+        await mediator.send(RecordVisit(visit_id="undone", fail=True))
+
+    assert await stored_value(session_factory, "kept") == 0
+    assert await inbox.has_processed("kept", "visits")
+    assert await outbox.get("kept") is not None
+    assert await stored_value(session_factory, "undone") is None
+    assert not await inbox.has_processed("undone", "visits")
+    assert await outbox.get("undone") is None
