@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
 from cqrs_ddd_core.cqrs.command import Command
@@ -47,7 +47,11 @@ Pipeline = Callable[[Any], Awaitable[Any]]
 # --8<-- [start:scope]
 @dataclass
 class _Scope:
-    """The unit of work of one root message, and who may use it."""
+    """The unit of work of one root message, and who may use it.
+
+    ``with scope:`` makes it current for the code awaited inside, and closes it on the way
+    out - even for tasks spawned inside that still hold a copy of the context.
+    """
 
     uow: UnitOfWork
     owner: asyncio.Task[Any] | None
@@ -56,6 +60,16 @@ class _Scope:
     correlation_id: str
     read_only: bool
     open: bool = True
+    _token: Token[_Scope | None] | None = field(default=None, repr=False)
+
+    def __enter__(self) -> _Scope:
+        self._token = _current_scope.set(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.open = False
+        if self._token is not None:
+            _current_scope.reset(self._token)
 
 
 _current_scope: ContextVar[_Scope | None] = ContextVar("cqrs_ddd_scope", default=None)
@@ -93,24 +107,17 @@ def get_current_session_id() -> str | None:
     # --8<-- [end:scope]
 
 
-@asynccontextmanager
-async def unit_of_work_scope(
+def unit_of_work_scope(
     uow: UnitOfWork, *, session_id: str, correlation_id: str | None = None
-) -> AsyncIterator[UnitOfWork]:
-    """Make an entered ``uow`` the current unit of work of this task, as a root command does.
+) -> AbstractContextManager[Any]:
+    """``with unit_of_work_scope(uow, ...):`` makes an entered ``uow`` current, as a root does.
 
     For code that owns a transaction outside the mediator - a consumer that must commit an
     event's effects with its inbox record: commands sent inside join ``uow`` as nested
     commands, and ``get_current_uow()`` returns it. The caller commits it.
     """
     correlation_id = correlation_id or get_correlation_id() or session_id
-    scope = _Scope(uow, _current_task(), session_id, correlation_id, read_only=False)
-    token = _current_scope.set(scope)
-    try:
-        yield uow
-    finally:
-        scope.open = False
-        _current_scope.reset(token)
+    return _Scope(uow, _current_task(), session_id, correlation_id, read_only=False)
 
 
 class _NestedFailure(Exception):
@@ -172,20 +179,15 @@ class Mediator(ICommandBus, IQueryBus):
         correlation_id = command.correlation_id or get_correlation_id() or command.command_id
         command = _with_ids(command, correlation_id, command.causation_id)
         uow = self._uow_factory()
-        scope = _Scope(uow, _current_task(), command.command_id, correlation_id, read_only=False)
-        token = _current_scope.set(scope)
-        try:
+        with _Scope(uow, _current_task(), command.command_id, correlation_id, read_only=False):
             async with uow:
                 response = await self._handle_command(command)
                 if response.success:
                     await uow.commit()
                 else:
                     await uow.rollback()
-            return response
-        finally:
-            scope.open = False
-            _current_scope.reset(token)
-            # --8<-- [end:root]
+        return response
+        # --8<-- [end:root]
 
     # --8<-- [start:nested]
     async def _send_nested_command(
@@ -234,14 +236,9 @@ class Mediator(ICommandBus, IQueryBus):
         correlation_id = query.correlation_id or get_correlation_id() or query.query_id
         query = _with_ids(query, correlation_id, None)
         uow = self._uow_factory()
-        scope = _Scope(uow, _current_task(), query.query_id, correlation_id, read_only=True)
-        token = _current_scope.set(scope)
-        try:
+        with _Scope(uow, _current_task(), query.query_id, correlation_id, read_only=True):
             async with uow:  # never committed: leaving the block rolls back
                 return await self._handle_query(query)
-        finally:
-            scope.open = False
-            _current_scope.reset(token)
             # --8<-- [end:query]
 
     async def _handle_query(self, query: Query[Any]) -> QueryResponse[Any]:

@@ -201,20 +201,21 @@ class BaseEventConsumer:
         scope = unit_of_work_scope(
             uow, session_id=event.event_id, correlation_id=event.correlation_id
         )
-        async with uow, scope:
-            if self.inbox is not None and await self.inbox.has_processed(
-                event.event_id, self.consumer_name, uow=uow
-            ):
-                self.duplicates += 1
-                logger.info(
-                    "%s: %s %s was processed already; acknowledged without effect",
-                    self.consumer_name,
-                    event.type_name(),
-                    event.event_id,
-                )
-                return
-            await self.dispatcher.dispatch(event)
-            if self.inbox is not None:
-                await self.inbox.mark_processed(event.event_id, self.consumer_name, uow=uow)
+        async with uow:
+            with scope:
+                if self.inbox is not None and await self.inbox.has_processed(
+                    event.event_id, self.consumer_name, uow=uow
+                ):
+                    self.duplicates += 1
+                    logger.info(
+                        "%s: %s %s was processed already; acknowledged without effect",
+                        self.consumer_name,
+                        event.type_name(),
+                        event.event_id,
+                    )
+                    return
+                await self.dispatcher.dispatch(event)
+                if self.inbox is not None:
+                    await self.inbox.mark_processed(event.event_id, self.consumer_name, uow=uow)
             await uow.commit()
         self.processed += 1
