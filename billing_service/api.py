@@ -1,0 +1,193 @@
+"""Billing's HTTP API (Litestar): requests in, commands and queries to the mediator, DTOs out.
+
+The one thing to notice: the API holds no business logic. It validates the *shape* of the
+input (a 400 naming the field), sends one command or query, and maps the application's errors
+to status codes: unknown id -> 404, insufficient funds or another refusal -> 409 with the
+reason, an account locked for too long -> 503. Money arrives as a decimal string or a number
+and leaves as a decimal string. OpenAPI: ``/schema``. Guide: docs/patterns/bounded-contexts.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Any
+
+from litestar import Litestar, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
+from pydantic import BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from billing_service.application.commands import (
+    DepositCommand,
+    Money,
+    OpenAccountCommand,
+    PositiveMoney,
+    TransferFundsCommand,
+)
+from billing_service.application.dtos import AccountDTO
+from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
+from cqrs_ddd_core.ports.bus import ICommandBus
+from cqrs_ddd_core.primitives.exceptions import (
+    ConcurrencyError,
+    DomainError,
+    LockAcquisitionError,
+    NotFoundError,
+)
+
+HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
+Hook = Callable[[], Awaitable[None]]
+AccountId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class OpenAccountRequest(BaseModel):
+    account_id: AccountId
+    balance: Money
+
+
+class DepositRequest(BaseModel):
+    amount: PositiveMoney
+
+
+class TransferRequest(BaseModel):
+    from_account: AccountId
+    to_account: AccountId
+    amount: PositiveMoney
+
+
+async def _account(bus: ICommandBus, account_id: str) -> dict[str, Any]:
+    account: AccountDTO = (await bus.send(GetAccountQuery(account_id=account_id))).result
+    return account.model_dump(mode="json")
+
+
+@post("/accounts", summary="Open an account")
+async def open_account(
+    data: JSONBody[OpenAccountRequest], bus: NamedDependency[ICommandBus]
+) -> dict[str, Any]:
+    await bus.send(OpenAccountCommand(account_id=data.account_id, balance=data.balance))
+    return await _account(bus, data.account_id)
+
+
+@get("/accounts/{account_id:str}", summary="An account's balance and version")
+async def get_account(
+    account_id: FromPath[str], bus: NamedDependency[ICommandBus]
+) -> dict[str, Any]:
+    return await _account(bus, account_id)
+
+
+@post("/accounts/{account_id:str}/deposits", status_code=200, summary="Deposit into an account")
+async def deposit(
+    account_id: FromPath[str], data: JSONBody[DepositRequest], bus: NamedDependency[ICommandBus]
+) -> dict[str, Any]:
+    await bus.send(DepositCommand(account_id=account_id, amount=data.amount))
+    return await _account(bus, account_id)
+
+
+@post("/transfers", summary="Move money between two accounts (both locked)")
+async def transfer(
+    data: JSONBody[TransferRequest], bus: NamedDependency[ICommandBus]
+) -> dict[str, Any]:
+    command = TransferFundsCommand(
+        from_account=data.from_account, to_account=data.to_account, amount=data.amount
+    )
+    transfer_id = (await bus.send(command)).result
+    return {
+        "transfer_id": transfer_id,
+        "from_account": data.from_account,
+        "to_account": data.to_account,
+        "amount": str(command.amount),
+    }
+
+
+@get("/invoices", summary="Invoices, optionally of one order")
+async def list_invoices(
+    bus: NamedDependency[ICommandBus],
+    order_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+) -> list[dict[str, Any]]:
+    invoices = (await bus.send(ListInvoicesQuery(order_id=order_id))).result
+    return [invoice.model_dump(mode="json") for invoice in invoices]
+
+
+@get("/health", summary="Database and broker reachable")
+async def health(check_health: NamedDependency[HealthCheck]) -> Response[dict[str, Any]]:
+    report = await check_health()
+    return Response(report, status_code=200 if report["status"] == "ok" else 503)
+
+
+@get("/notifications", summary="What customers were told lately (newest last)")
+async def notifications(
+    notification_feed: NamedDependency[Sequence[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    return list(notification_feed)
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def _error(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    return Response({"status_code": status, "detail": detail, **extra}, status_code=status)
+
+
+def not_found(_: Request[Any, Any, Any], exc: NotFoundError) -> Response[dict[str, Any]]:
+    return _error(404, str(exc))
+
+
+def refused(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    return _error(409, str(exc))
+
+
+def conflict(_: Request[Any, Any, Any], exc: ConcurrencyError) -> Response[dict[str, Any]]:
+    return _error(409, str(exc))
+
+
+def busy(_: Request[Any, Any, Any], exc: LockAcquisitionError) -> Response[dict[str, Any]]:
+    return _error(503, str(exc))
+
+
+def invalid(_: Request[Any, Any, Any], exc: PydanticValidationError) -> Response[dict[str, Any]]:
+    # Same shape as Litestar's own validation errors: the field is in "key".
+    extra = [
+        {"message": e["msg"], "key": ".".join(str(p) for p in e["loc"])}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+    return _error(400, "Validation failed", extra=extra)
+
+
+def create_app(
+    bus: ICommandBus,
+    *,
+    health_check: HealthCheck,
+    notification_feed: Sequence[dict[str, Any]] = (),
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+) -> Litestar:
+    """The Litestar app over ``bus`` (the mediator); hooks start and stop the service."""
+
+    def provide(value: Any) -> Provide:
+        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+    return Litestar(
+        route_handlers=[
+            open_account,
+            get_account,
+            deposit,
+            transfer,
+            list_invoices,
+            health,
+            notifications,
+        ],
+        dependencies={
+            "bus": provide(bus),
+            "check_health": provide(health_check),
+            "notification_feed": provide(notification_feed),
+        },
+        exception_handlers={
+            NotFoundError: not_found,
+            DomainError: refused,
+            ConcurrencyError: conflict,
+            LockAcquisitionError: busy,
+            PydanticValidationError: invalid,
+        },
+        on_startup=list(on_startup),
+        on_shutdown=list(on_shutdown),
+    )

@@ -1,0 +1,101 @@
+"""Billing's command handlers.
+
+The one to read is `PayInvoiceHandler`: it issues the invoice, sends `TransferFundsCommand`
+nested, and turns the two refusals a customer can cause (insufficient funds, no account) into
+a FAILED invoice with `PaymentFailed`. The mediator ran the transfer in a savepoint, so when it
+raises its writes are already undone - the balances stay untouched - while the failed invoice
+and its event still commit. Any other error (a lock timeout, a conflict) escapes and rolls the
+whole command back, so the message is retried.
+Scenarios: features/billing/payments.feature. Guide: docs/patterns/nested-commands.md.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from billing_service.application.commands import (
+    DepositCommand,
+    OpenAccountCommand,
+    PayInvoiceCommand,
+    TransferFundsCommand,
+)
+from billing_service.application.ports import current_uow
+from billing_service.domain.account import Account
+from billing_service.domain.errors import InsufficientFundsError
+from billing_service.domain.invoice import Invoice
+from billing_service.domain.transfer import transfer_funds
+from cqrs_ddd_core.cqrs.handler import CommandHandler
+from cqrs_ddd_core.cqrs.response import CommandResponse
+from cqrs_ddd_core.domain.events import DomainEvent
+from cqrs_ddd_core.ports.bus import ICommandBus
+from cqrs_ddd_core.primitives.exceptions import DomainError, NotFoundError
+
+
+class AccountAlreadyExistsError(DomainError):
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+        super().__init__(f"Account {account_id!r} already exists; deposit into it instead")
+
+
+class OpenAccountHandler(CommandHandler[str]):
+    async def handle(self, command: OpenAccountCommand) -> CommandResponse[str]:
+        accounts = current_uow().accounts
+        if await accounts.find(command.account_id) is not None:
+            raise AccountAlreadyExistsError(command.account_id)
+        account = Account.open(command.account_id, command.balance)
+        await accounts.add(account)
+        return CommandResponse(result=account.id, events=account.clear_events())
+
+
+class DepositHandler(CommandHandler[Decimal]):
+    async def handle(self, command: DepositCommand) -> CommandResponse[Decimal]:
+        accounts = current_uow().accounts
+        account = await accounts.get(command.account_id)
+        account.deposit(command.amount)
+        await accounts.save(account)
+        return CommandResponse(result=account.balance, events=account.clear_events())
+
+
+class TransferFundsHandler(CommandHandler[str]):
+    """Both accounts are locked by now (the command's critical resources)."""
+
+    async def handle(self, command: TransferFundsCommand) -> CommandResponse[str]:
+        accounts = current_uow().accounts
+        source = await accounts.get(command.from_account)
+        destination = await accounts.get(command.to_account)
+        transfer_id = transfer_funds(source, destination, command.amount)
+        await accounts.save(source)
+        await accounts.save(destination)
+        events: list[DomainEvent] = [*source.clear_events(), *destination.clear_events()]
+        return CommandResponse(result=transfer_id, events=events)
+
+
+class PayInvoiceHandler(CommandHandler[str]):
+    """Issues the order's invoice and pays it with a nested transfer, once per order."""
+
+    def __init__(self, bus: ICommandBus) -> None:
+        self._bus = bus
+
+    async def handle(self, command: PayInvoiceCommand) -> CommandResponse[str]:
+        invoices = current_uow().invoices
+        existing = await invoices.find_by_order(command.order_id)
+        if existing is not None:
+            return CommandResponse(result=existing.id)  # delivered twice: paid (or not) once
+        invoice = Invoice.issue(command.order_id, command.customer_id, command.amount)
+        transfer = TransferFundsCommand(
+            from_account=command.customer_id,
+            to_account=command.merchant_account,
+            amount=invoice.amount,
+        )
+        try:
+            response = await self._bus.send(transfer)
+        except InsufficientFundsError as refused:
+            invoice.mark_failed(str(refused))
+        except NotFoundError as missing:
+            if missing.identifier != command.customer_id:
+                raise  # the merchant account is missing: a setup error, not the customer's
+            invoice.mark_failed(f"Customer account {command.customer_id!r} does not exist")
+        else:
+            invoice.mark_paid(payment_id=response.result)
+        await invoices.add(invoice)
+        return CommandResponse(result=invoice.id, events=invoice.clear_events())

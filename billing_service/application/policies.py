@@ -1,0 +1,28 @@
+"""Policy: when an order is created, billing invoices it and takes the payment.
+
+An event handler that only translates - `OrderCreated` in, `PayInvoiceCommand` out, paid to
+the merchant account it was configured with. Scenarios: features/billing/payments.feature,
+features/cross_context/order_payment.feature. Guide: docs/components/consumers.md.
+"""
+
+from __future__ import annotations
+
+from billing_service.application.commands import PayInvoiceCommand
+from billing_service.application.integration_events import OrderCreated
+from cqrs_ddd_core.ports.bus import ICommandBus
+
+
+class PayInvoiceOnOrderCreated:
+    def __init__(self, bus: ICommandBus, merchant_account: str) -> None:
+        self._bus = bus
+        self._merchant_account = merchant_account
+
+    async def handle(self, event: OrderCreated) -> None:
+        await self._bus.send(
+            PayInvoiceCommand(
+                order_id=event.order_id,
+                customer_id=event.customer_id,
+                amount=event.total,
+                merchant_account=self._merchant_account,
+            )
+        )

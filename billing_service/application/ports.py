@@ -1,0 +1,47 @@
+"""The storage billing's handlers need, as interfaces (ports).
+
+Handlers depend on these protocols; `infrastructure/` provides an in-memory and a SQL
+implementation of each, and `bootstrap.py` picks one. Guide: docs/components/unit-of-work.md.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from billing_service.domain.account import Account
+from billing_service.domain.invoice import Invoice
+from cqrs_ddd_core.cqrs.mediator import get_current_uow
+from cqrs_ddd_core.primitives.exceptions import UnitOfWorkError
+
+
+class AccountRepository(Protocol):
+    async def add(self, account: Account) -> None: ...
+
+    async def get(self, account_id: str) -> Account:
+        """The account; raises `NotFoundError` naming the id."""
+        ...
+
+    async def find(self, account_id: str) -> Account | None: ...
+
+    async def save(self, account: Account) -> None: ...
+
+
+class InvoiceRepository(Protocol):
+    async def add(self, invoice: Invoice) -> None: ...
+
+    async def find_by_order(self, order_id: str) -> Invoice | None: ...
+
+    async def list(self, *, order_id: str | None) -> list[Invoice]: ...
+
+
+class BillingUnitOfWork(Protocol):
+    accounts: AccountRepository
+    invoices: InvoiceRepository
+
+
+def current_uow() -> BillingUnitOfWork:
+    """The unit of work of the message being handled; an error outside the mediator."""
+    uow: BillingUnitOfWork | None = get_current_uow()
+    if uow is None:
+        raise UnitOfWorkError("No unit of work: billing handlers run only through Mediator.send")
+    return uow

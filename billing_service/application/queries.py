@@ -1,0 +1,19 @@
+"""Billing's queries: reads that return DTOs, never aggregates.
+
+Guide: docs/components/queries.md.
+"""
+
+from __future__ import annotations
+
+from billing_service.application.dtos import AccountDTO, InvoiceDTO
+from cqrs_ddd_core.cqrs.query import Query
+
+
+class GetAccountQuery(Query[AccountDTO]):
+    account_id: str
+
+
+class ListInvoicesQuery(Query[list[InvoiceDTO]]):
+    """Invoices, optionally of one order."""
+
+    order_id: str | None = None

@@ -1,0 +1,21 @@
+"""Billing's query handlers: they read and return DTOs. Guide: docs/components/queries.md."""
+
+from __future__ import annotations
+
+from billing_service.application.dtos import AccountDTO, InvoiceDTO
+from billing_service.application.ports import current_uow
+from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
+from cqrs_ddd_core.cqrs.handler import QueryHandler
+from cqrs_ddd_core.cqrs.response import QueryResponse
+
+
+class GetAccountHandler(QueryHandler[AccountDTO]):
+    async def handle(self, query: GetAccountQuery) -> QueryResponse[AccountDTO]:
+        account = await current_uow().accounts.get(query.account_id)
+        return QueryResponse(result=AccountDTO.from_aggregate(account))
+
+
+class ListInvoicesHandler(QueryHandler[list[InvoiceDTO]]):
+    async def handle(self, query: ListInvoicesQuery) -> QueryResponse[list[InvoiceDTO]]:
+        invoices = await current_uow().invoices.list(order_id=query.order_id)
+        return QueryResponse(result=[InvoiceDTO.from_aggregate(i) for i in invoices])

@@ -1,0 +1,62 @@
+"""Billing's domain events, and where each one goes.
+
+The payment results leave the service: `PaymentCaptured` and `PaymentFailed` are
+``@route_to("integration")`` (outbox -> broker -> ordering). The account and invoice events
+stay in-process. Guide: docs/patterns/routing.md.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from cqrs_ddd_core.cqrs.publishers.decorators import route_to
+from cqrs_ddd_core.domain.events import DomainEvent
+
+
+class AccountOpened(DomainEvent):
+    account_id: str
+    balance: Decimal
+
+
+class FundsDeposited(DomainEvent):
+    account_id: str
+    amount: Decimal
+    balance: Decimal
+
+
+class FundsTransferred(DomainEvent):
+    """Money moved between two accounts (recorded on the paying account)."""
+
+    transfer_id: str
+    from_account: str
+    to_account: str
+    amount: Decimal
+
+
+class InvoiceIssued(DomainEvent):
+    invoice_id: str
+    order_id: str
+    customer_id: str
+    amount: Decimal
+
+
+@route_to("integration")
+class PaymentCaptured(DomainEvent):
+    """The invoice of ``order_id`` was paid: ordering confirms the order."""
+
+    payment_id: str
+    invoice_id: str
+    order_id: str
+    customer_id: str
+    amount: Decimal
+
+
+@route_to("integration")
+class PaymentFailed(DomainEvent):
+    """The invoice of ``order_id`` could not be paid, for ``reason``: ordering cancels it."""
+
+    invoice_id: str
+    order_id: str
+    customer_id: str
+    amount: Decimal
+    reason: str

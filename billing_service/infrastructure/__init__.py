@@ -1,0 +1,1 @@
+"""Billing's infrastructure: storage behind the application's ports (in memory and SQL)."""

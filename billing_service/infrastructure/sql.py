@@ -1,0 +1,84 @@
+"""`BillingSqlUnitOfWork`: billing's repositories over one SQLAlchemy session.
+
+Every repository gets the *same* session, so an invoice, both balances of its transfer and the
+outbox row of `PaymentCaptured` are written in one transaction. The optimistic version check
+is the core's `SqlAlchemyRepository.save`. Guide: docs/patterns/persistence.md.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from sqlalchemy.engine import RowMapping
+
+from billing_service.domain.account import Account
+from billing_service.domain.invoice import Invoice, InvoiceStatus
+from billing_service.infrastructure.tables import accounts, invoices
+from cqrs_ddd_core.adapters.sqlalchemy.repository import SqlAlchemyRepository
+from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+
+
+class SqlAccountRepository(SqlAlchemyRepository[Account]):
+    table = accounts
+
+    @property
+    def kind(self) -> str:
+        return "Account"
+
+    def _to_row(self, account: Account) -> dict[str, Any]:
+        return {"balance": account.balance}
+
+    def _from_row(self, row: RowMapping) -> Account:
+        return Account(row["id"], row["balance"])
+
+
+class SqlInvoiceRepository(SqlAlchemyRepository[Invoice]):
+    table = invoices
+
+    @property
+    def kind(self) -> str:
+        return "Invoice"
+
+    def _to_row(self, invoice: Invoice) -> dict[str, Any]:
+        return {
+            "order_id": invoice.order_id,
+            "customer_id": invoice.customer_id,
+            "amount": invoice.amount,
+            "status": invoice.status.value,
+            "payment_id": invoice.payment_id,
+            "failure_reason": invoice.failure_reason,
+        }
+
+    def _from_row(self, row: RowMapping) -> Invoice:
+        return Invoice(
+            row["id"],
+            row["order_id"],
+            row["customer_id"],
+            row["amount"],
+            InvoiceStatus(row["status"]),
+            payment_id=row["payment_id"],
+            failure_reason=row["failure_reason"],
+        )
+
+    async def find_by_order(self, order_id: str) -> Invoice | None:
+        found = await self.list(order_id=order_id)
+        return found[0] if found else None
+
+    async def list(self, *where: Any, order_id: str | None = None) -> builtins.list[Invoice]:
+        conditions = list(where)
+        if order_id is not None:
+            conditions.append(invoices.c.order_id == order_id)
+        return await super().list(*conditions)
+
+
+class BillingSqlUnitOfWork(SqlAlchemyUnitOfWork):
+    """Accounts and invoices in one database transaction."""
+
+    @property
+    def accounts(self) -> SqlAccountRepository:
+        return SqlAccountRepository(self.session)
+
+    @property
+    def invoices(self) -> SqlInvoiceRepository:
+        return SqlInvoiceRepository(self.session)

@@ -1,0 +1,56 @@
+"""Billing's SQL tables, on billing's own `MetaData` (its own database, its own migrations).
+
+Money is stored as decimal *text*: exact on every database (SQLite has no exact decimal type),
+and read back as `Decimal`. The migrations in infrastructure/migrations/ build exactly these
+tables; tests/services/test_sql_storage.py checks the two never drift apart.
+Guide: docs/patterns/persistence.md.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+from cqrs_ddd_core.adapters.sqlalchemy.schema import NAMING_CONVENTION
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """A `Decimal` stored as its exact text."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+billing_metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+accounts = Table(
+    "accounts",
+    billing_metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("balance", DecimalText, nullable=False),
+)
+
+invoices = Table(
+    "invoices",
+    billing_metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    # Unique: one invoice per order, even if two deliveries of OrderCreated race.
+    Column("order_id", String(64), nullable=False, unique=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("amount", DecimalText, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("payment_id", String(64), nullable=True),
+    Column("failure_reason", Text, nullable=True),
+)

@@ -1,0 +1,152 @@
+"""Ordering's HTTP API (Litestar): requests in, commands and queries to the mediator, DTOs out.
+
+The one thing to notice: the API holds no business logic. It validates the *shape* of the
+input (a 400 naming the field), sends one command or query, and maps the application's errors
+to status codes: unknown id -> 404, a refused state change -> 409 with the reason, a busy
+resource -> 503. Money arrives as a decimal string or a number and leaves as a decimal string.
+OpenAPI: ``/schema``. Guide: docs/patterns/bounded-contexts.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Any
+
+from litestar import Litestar, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from pydantic import BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from cqrs_ddd_core.ports.bus import ICommandBus
+from cqrs_ddd_core.primitives.exceptions import (
+    ConcurrencyError,
+    DomainError,
+    LockAcquisitionError,
+    NotFoundError,
+)
+from ordering_service.application.commands import CreateOrderCommand, OrderItem, ShipOrderCommand
+from ordering_service.application.dtos import OrderDTO
+from ordering_service.application.queries import GetOrderQuery, ListOrdersQuery
+from ordering_service.domain.order import OrderStatus
+
+HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
+Hook = Callable[[], Awaitable[None]]
+
+
+class CreateOrderRequest(BaseModel):
+    """``POST /orders``: who orders what."""
+
+    customer_id: str = Field(min_length=1, max_length=64)
+    items: list[OrderItem] = Field(min_length=1, max_length=100)
+
+
+@post("/orders", summary="Place an order")
+async def create_order(
+    data: JSONBody[CreateOrderRequest], bus: NamedDependency[ICommandBus]
+) -> dict[str, Any]:
+    command = CreateOrderCommand(customer_id=data.customer_id, items=data.items)
+    order_id = (await bus.send(command)).result
+    order = (await bus.send(GetOrderQuery(order_id=order_id))).result
+    return {"order_id": order.order_id, "status": order.status, "total": str(order.total)}
+
+
+@get("/orders/{order_id:str}", summary="One order, with its items")
+async def get_order(order_id: FromPath[str], bus: NamedDependency[ICommandBus]) -> dict[str, Any]:
+    order: OrderDTO = (await bus.send(GetOrderQuery(order_id=order_id))).result
+    return order.model_dump(mode="json")
+
+
+@get("/orders", summary="Orders, newest first (from the order summaries)")
+async def list_orders(
+    bus: NamedDependency[ICommandBus],
+    customer_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    status: FromQuery[OrderStatus | None] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    query = ListOrdersQuery(customer_id=customer_id, status=status, limit=limit)
+    return [summary.model_dump(mode="json") for summary in (await bus.send(query)).result]
+
+
+@post("/orders/{order_id:str}/ship", status_code=200, summary="Ship a confirmed order")
+async def ship_order(order_id: FromPath[str], bus: NamedDependency[ICommandBus]) -> dict[str, Any]:
+    shipment_id = (await bus.send(ShipOrderCommand(order_id=order_id))).result
+    order = (await bus.send(GetOrderQuery(order_id=order_id))).result
+    return {"order_id": order.order_id, "status": order.status, "shipment_id": shipment_id}
+
+
+@get("/health", summary="Database and broker reachable")
+async def health(check_health: NamedDependency[HealthCheck]) -> Response[dict[str, Any]]:
+    report = await check_health()
+    return Response(report, status_code=200 if report["status"] == "ok" else 503)
+
+
+@get("/notifications", summary="What customers were told lately (newest last)")
+async def notifications(
+    notification_feed: NamedDependency[Sequence[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    return list(notification_feed)
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def _error(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    return Response({"status_code": status, "detail": detail, **extra}, status_code=status)
+
+
+def not_found(_: Request[Any, Any, Any], exc: NotFoundError) -> Response[dict[str, Any]]:
+    return _error(404, str(exc))
+
+
+def refused(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    return _error(409, str(exc))
+
+
+def conflict(_: Request[Any, Any, Any], exc: ConcurrencyError) -> Response[dict[str, Any]]:
+    return _error(409, str(exc))
+
+
+def busy(_: Request[Any, Any, Any], exc: LockAcquisitionError) -> Response[dict[str, Any]]:
+    return _error(503, str(exc))
+
+
+def invalid(_: Request[Any, Any, Any], exc: PydanticValidationError) -> Response[dict[str, Any]]:
+    # Same shape as Litestar's own validation errors: the field is in "key".
+    extra = [
+        {"message": e["msg"], "key": ".".join(str(p) for p in e["loc"])}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+    return _error(400, "Validation failed", extra=extra)
+
+
+def create_app(
+    bus: NamedDependency[ICommandBus],
+    *,
+    health_check: HealthCheck,
+    notification_feed: Sequence[dict[str, Any]] = (),
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+) -> Litestar:
+    """The Litestar app over ``bus`` (the mediator); hooks start and stop the service."""
+
+    def provide(value: Any) -> Provide:
+        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+    return Litestar(
+        route_handlers=[create_order, get_order, list_orders, ship_order, health, notifications],
+        dependencies={
+            "bus": provide(bus),
+            "check_health": provide(health_check),
+            "notification_feed": provide(notification_feed),
+        },
+        exception_handlers={
+            NotFoundError: not_found,
+            DomainError: refused,
+            ConcurrencyError: conflict,
+            LockAcquisitionError: busy,
+            PydanticValidationError: invalid,
+        },
+        on_startup=list(on_startup),
+        on_shutdown=list(on_shutdown),
+    )

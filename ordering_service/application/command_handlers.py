@@ -1,0 +1,73 @@
+"""Ordering's command handlers: load, call the aggregate, save, return its events.
+
+Each handler gets what it needs through its constructor (the command bus, for the one that
+sends a nested command) and its storage through `current_uow()`. `ShipOrderHandler` is the one
+to read: it sends `CreateShipmentCommand` nested - same unit of work, a savepoint, one commit.
+Scenarios: features/ordering/*.feature. Guide: docs/patterns/nested-commands.md.
+"""
+
+from __future__ import annotations
+
+from cqrs_ddd_core.cqrs.handler import CommandHandler
+from cqrs_ddd_core.cqrs.response import CommandResponse
+from cqrs_ddd_core.ports.bus import ICommandBus
+from ordering_service.application.commands import (
+    CancelOrderCommand,
+    ConfirmOrderCommand,
+    CreateOrderCommand,
+    CreateShipmentCommand,
+    ShipOrderCommand,
+)
+from ordering_service.application.ports import current_uow
+from ordering_service.domain.order import Order
+from ordering_service.domain.order_line import OrderLine
+from ordering_service.domain.shipment import Shipment
+
+
+class CreateOrderHandler(CommandHandler[str]):
+    async def handle(self, command: CreateOrderCommand) -> CommandResponse[str]:
+        lines = [OrderLine(item.sku, item.quantity, item.unit_price) for item in command.items]
+        order = Order.place(command.customer_id, lines)
+        await current_uow().orders.add(order)
+        return CommandResponse(result=order.id, events=order.clear_events())
+
+
+class ConfirmOrderHandler(CommandHandler[None]):
+    async def handle(self, command: ConfirmOrderCommand) -> CommandResponse[None]:
+        orders = current_uow().orders
+        order = await orders.get(command.order_id)
+        order.confirm(command.payment_id)
+        await orders.save(order)
+        return CommandResponse(result=None, events=order.clear_events())
+
+
+class CancelOrderHandler(CommandHandler[None]):
+    async def handle(self, command: CancelOrderCommand) -> CommandResponse[None]:
+        orders = current_uow().orders
+        order = await orders.get(command.order_id)
+        order.cancel(command.reason)
+        await orders.save(order)
+        return CommandResponse(result=None, events=order.clear_events())
+
+
+class ShipOrderHandler(CommandHandler[str]):
+    """Prepares the shipment (a nested command), then marks the order shipped."""
+
+    def __init__(self, bus: ICommandBus) -> None:
+        self._bus = bus
+
+    async def handle(self, command: ShipOrderCommand) -> CommandResponse[str]:
+        orders = current_uow().orders
+        order = await orders.get(command.order_id)
+        # Nested: joins this unit of work. If `ship` refuses below, the shipment goes too.
+        shipment = await self._bus.send(CreateShipmentCommand(order_id=order.id))
+        order.ship(shipment.result)
+        await orders.save(order)
+        return CommandResponse(result=shipment.result, events=order.clear_events())
+
+
+class CreateShipmentHandler(CommandHandler[str]):
+    async def handle(self, command: CreateShipmentCommand) -> CommandResponse[str]:
+        shipment = Shipment.prepare(command.order_id)
+        await current_uow().shipments.add(shipment)
+        return CommandResponse(result=shipment.id, events=shipment.clear_events())

@@ -1,0 +1,56 @@
+"""Ordering's commands: the intents that change orders. Pure data, validated on creation.
+
+Notice `ShipOrderCommand`: its handler sends `CreateShipmentCommand` as a *nested* command,
+so both commit once, together. Guide: docs/components/commands.md.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cqrs_ddd_core.cqrs.command import Command
+
+
+class OrderItem(BaseModel):
+    """One requested line: ``quantity`` units of ``sku`` at ``unit_price`` each."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=10_000)
+    unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2, allow_inf_nan=False)
+
+
+class CreateOrderCommand(Command[str]):
+    """Place an order; the result is the new order's id."""
+
+    customer_id: str = Field(min_length=1, max_length=64)
+    items: list[OrderItem] = Field(min_length=1, max_length=100)
+
+
+class ConfirmOrderCommand(Command[None]):
+    """The payment ``payment_id`` of the order was captured."""
+
+    order_id: str
+    payment_id: str
+
+
+class CancelOrderCommand(Command[None]):
+    """Cancel a pending order, for ``reason``."""
+
+    order_id: str
+    reason: str
+
+
+class ShipOrderCommand(Command[str]):
+    """Ship a confirmed order; the result is the shipment's id."""
+
+    order_id: str
+
+
+class CreateShipmentCommand(Command[str]):
+    """Prepare the shipment of an order (sent nested, by `ShipOrderHandler`)."""
+
+    order_id: str
