@@ -52,11 +52,6 @@ from billing_service.application.query_handlers import GetAccountHandler, ListIn
 from billing_service.consumers import orders_consumer
 from billing_service.domain.events import PaymentCaptured, PaymentFailed
 from billing_service.infrastructure.memory import BillingInMemoryUnitOfWork
-from billing_service.infrastructure.notifications import (
-    TOPIC_PREFIX,
-    NotificationLog,
-    NotificationsPublisher,
-)
 from billing_service.infrastructure.sql import BillingSqlUnitOfWork
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.adapters.memory.inbox import InMemoryInboxStorage
@@ -73,6 +68,11 @@ from cqrs_ddd_core.cqrs.consumers.base import BaseEventConsumer, SupportsUnsubsc
 from cqrs_ddd_core.cqrs.mediator import Mediator
 from cqrs_ddd_core.cqrs.outbox.buffered import BufferedOutbox
 from cqrs_ddd_core.cqrs.publishers.handler import PublishingEventHandler
+from cqrs_ddd_core.cqrs.publishers.notifications import (
+    TOPIC_PREFIX,
+    NotificationLog,
+    NotificationsPublisher,
+)
 from cqrs_ddd_core.cqrs.publishers.routing import TopicRoutingPublisher
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.middleware.locking import LockingMiddleware

@@ -12,19 +12,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
-from litestar import Litestar, Request, Response, get, post
+from litestar import Litestar, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from pydantic import BaseModel, Field
-from pydantic import ValidationError as PydanticValidationError
 
+from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
 from cqrs_ddd_core.ports.bus import ICommandBus
-from cqrs_ddd_core.primitives.exceptions import (
-    ConcurrencyError,
-    DomainError,
-    LockAcquisitionError,
-    NotFoundError,
-)
 from ordering_service.application.commands import CreateOrderCommand, OrderItem, ShipOrderCommand
 from ordering_service.application.dtos import OrderDTO
 from ordering_service.application.queries import GetOrderQuery, ListOrdersQuery
@@ -88,38 +82,6 @@ async def notifications(
     return list(notification_feed)
 
 
-# --- errors --------------------------------------------------------------------------------
-
-
-def _error(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
-    return Response({"status_code": status, "detail": detail, **extra}, status_code=status)
-
-
-def not_found(_: Request[Any, Any, Any], exc: NotFoundError) -> Response[dict[str, Any]]:
-    return _error(404, str(exc))
-
-
-def refused(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
-    return _error(409, str(exc))
-
-
-def conflict(_: Request[Any, Any, Any], exc: ConcurrencyError) -> Response[dict[str, Any]]:
-    return _error(409, str(exc))
-
-
-def busy(_: Request[Any, Any, Any], exc: LockAcquisitionError) -> Response[dict[str, Any]]:
-    return _error(503, str(exc))
-
-
-def invalid(_: Request[Any, Any, Any], exc: PydanticValidationError) -> Response[dict[str, Any]]:
-    # Same shape as Litestar's own validation errors: the field is in "key".
-    extra = [
-        {"message": e["msg"], "key": ".".join(str(p) for p in e["loc"])}
-        for e in exc.errors(include_url=False, include_input=False)
-    ]
-    return _error(400, "Validation failed", extra=extra)
-
-
 def create_app(
     bus: NamedDependency[ICommandBus],
     *,
@@ -140,13 +102,7 @@ def create_app(
             "check_health": provide(health_check),
             "notification_feed": provide(notification_feed),
         },
-        exception_handlers={
-            NotFoundError: not_found,
-            DomainError: refused,
-            ConcurrencyError: conflict,
-            LockAcquisitionError: busy,
-            PydanticValidationError: invalid,
-        },
+        exception_handlers=EXCEPTION_HANDLERS,
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),
     )

@@ -41,6 +41,11 @@ from cqrs_ddd_core.adapters.sqlalchemy.outbox import SqlAlchemyOutboxStorage
 from cqrs_ddd_core.cqrs.consumers.base import BaseEventConsumer, SupportsUnsubscribe
 from cqrs_ddd_core.cqrs.mediator import Mediator
 from cqrs_ddd_core.cqrs.outbox.buffered import BufferedOutbox
+from cqrs_ddd_core.cqrs.publishers.notifications import (
+    TOPIC_PREFIX,
+    NotificationLog,
+    NotificationsPublisher,
+)
 from cqrs_ddd_core.cqrs.publishers.routing import TopicRoutingPublisher
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.middleware.logging import LoggingMiddleware
@@ -71,11 +76,6 @@ from ordering_service.application.query_handlers import GetOrderHandler, ListOrd
 from ordering_service.application.read_model import OrderSummaryProjection
 from ordering_service.consumers import payment_results_consumer
 from ordering_service.infrastructure.memory import OrderingInMemoryUnitOfWork
-from ordering_service.infrastructure.notifications import (
-    TOPIC_PREFIX,
-    NotificationLog,
-    NotificationsPublisher,
-)
 from ordering_service.infrastructure.sql import OrderingSqlUnitOfWork
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
-"""`NotificationsPublisher`: the "notifications" destination, carried by the service's outbox.
+"""`NotificationsPublisher` and `NotificationLog`: the "notifications" destination.
 
-Events marked ``@route_to("notifications")`` (billing: the payment results) are for
+Events marked ``@route_to("notifications")`` (an order confirmed, a payment failed) are for
 people, not for other services. They still go through the outbox - written in the command's
 transaction, sent only after it commits, retried if the broker is down - but under their own
 topic, ``notifications.<EventType>``, so a notifier subscribes to ``notifications.#`` and never

@@ -1,0 +1,1 @@
+"""Litestar adapters: how the core's errors become HTTP responses."""

@@ -1,0 +1,60 @@
+"""`EXCEPTION_HANDLERS`: the core's errors as HTTP responses a client can act on.
+
+Unknown id -> 404; a business rule or a stale write refused -> 409 with the reason; a lock
+that could not be had -> 503 (try again); a payload that does not fit a command -> 400 naming
+each field, in the same shape as Litestar's own validation errors. Never a 500 for bad input.
+Both services pass this mapping to ``Litestar(exception_handlers=...)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.types import ExceptionHandlersMap
+from pydantic import ValidationError as PydanticValidationError
+
+from cqrs_ddd_core.primitives.exceptions import (
+    ConcurrencyError,
+    DomainError,
+    LockAcquisitionError,
+    NotFoundError,
+)
+
+
+def error_response(status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    return Response({"status_code": status, "detail": detail, **extra}, status_code=status)
+
+
+def not_found(_: Request[Any, Any, Any], exc: NotFoundError) -> Response[dict[str, Any]]:
+    return error_response(404, str(exc))
+
+
+def refused(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    return error_response(409, str(exc))
+
+
+def conflict(_: Request[Any, Any, Any], exc: ConcurrencyError) -> Response[dict[str, Any]]:
+    return error_response(409, str(exc))
+
+
+def busy(_: Request[Any, Any, Any], exc: LockAcquisitionError) -> Response[dict[str, Any]]:
+    return error_response(503, str(exc))
+
+
+def invalid(_: Request[Any, Any, Any], exc: PydanticValidationError) -> Response[dict[str, Any]]:
+    # Same shape as Litestar's own validation errors: the field is in "key".
+    extra = [
+        {"message": e["msg"], "key": ".".join(str(p) for p in e["loc"])}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+    return error_response(400, "Validation failed", extra=extra)
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    NotFoundError: not_found,
+    DomainError: refused,
+    ConcurrencyError: conflict,
+    LockAcquisitionError: busy,
+    PydanticValidationError: invalid,
+}
