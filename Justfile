@@ -60,7 +60,6 @@ up-local *args:
 down-local:
     uv run python deploy/local.py down
 
-# Migrate a database: the core's tables plus a service's versions
-# (e.g. `just migrate sqlite+aiosqlite:///var/ordering.db ordering_service/infrastructure/migrations/versions`)
+# Migrate a database to the core's tables plus a service's own (URL, then its versions folder)
 migrate url *versions:
     uv run python -m cqrs_ddd_core.adapters.sqlalchemy.migrate {{url}} {{versions}}
