@@ -70,16 +70,26 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         if self._session is not None:
             await self._session.rollback()
 
-    async def _begin_savepoint(self) -> AsyncSessionTransaction:
+    async def _begin_savepoint(self) -> AsyncSessionTransaction | None:
+        if not self.session.in_transaction():
+            # Nothing happened yet, so rolling back to here is rolling back everything: no
+            # need to open the transaction now. Opening it would take the database (on SQLite,
+            # its write lock) before the nested command has taken its resource locks - the
+            # opposite order to a root command's, and a deadlock between the two.
+            return None
         return await self.session.begin_nested()
 
     async def _rollback_to_savepoint(self, marker: Any) -> None:
-        savepoint: AsyncSessionTransaction = marker
-        await savepoint.rollback()
+        savepoint: AsyncSessionTransaction | None = marker
+        if savepoint is None:
+            await self.session.rollback()
+        else:
+            await savepoint.rollback()
 
     async def _release_savepoint(self, marker: Any) -> None:
-        savepoint: AsyncSessionTransaction = marker
-        await savepoint.commit()
+        savepoint: AsyncSessionTransaction | None = marker
+        if savepoint is not None:
+            await savepoint.commit()
 
 
 def session_for(uow: UnitOfWork | None, engine: AsyncEngine, user: str) -> AsyncSession | None:

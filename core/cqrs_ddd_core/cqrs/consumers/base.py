@@ -131,13 +131,22 @@ class BaseEventConsumer:
         """Subscribe to every topic; returns once subscribed (calling it again does nothing)."""
         if self._started:
             return
-        self._started = True
         self._stopped = False
         options: dict[str, Any] = {}
         if self.exchange_name is not None:
             options["exchange_name"] = self.exchange_name
-        for topic in self.topics:
-            await self.broker.subscribe(topic, self.handle, self.queue_name, **options)
+        subscribed: list[str] = []
+        try:
+            for topic in self.topics:
+                await self.broker.subscribe(topic, self.handle, self.queue_name, **options)
+                subscribed.append(topic)
+        except BaseException:
+            # Started only when every topic is: a retried start() must subscribe again.
+            if isinstance(self.broker, SupportsUnsubscribe):
+                for topic in subscribed:
+                    await self.broker.unsubscribe(topic, self.handle, self.queue_name)
+            raise
+        self._started = True
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop taking messages, then let the ones in hand finish (up to ``timeout``)."""
@@ -146,8 +155,18 @@ class BaseEventConsumer:
             for topic in self.topics:
                 await self.broker.unsubscribe(topic, self.handle, self.queue_name)
         self._started = False
-        async with asyncio.timeout(timeout):
-            await self._idle.wait()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._idle.wait()
+        except TimeoutError:
+            # Not fatal to the shutdown: unfinished messages are unacknowledged, so the broker
+            # delivers them again; the caller still has a relay and connections to close.
+            logger.warning(
+                "%s: %d message(s) still in hand after %.1fs; the broker will redeliver them",
+                self.consumer_name,
+                self._in_flight,
+                timeout,
+            )
 
     # --- one message ---------------------------------------------------------------------
 
@@ -182,7 +201,7 @@ class BaseEventConsumer:
         if not isinstance(name, str) or not name:
             raise PoisonMessageError("message has no 'event_type'", message_id=message_id)
         try:
-            return self.registry.hydrate(name, payload)
+            event = self.registry.hydrate(name, payload)
         except UnknownMessageTypeError:
             raise PoisonMessageError(
                 f"unknown event type {name!r} for consumer {self.consumer_name!r}: "
@@ -191,10 +210,31 @@ class BaseEventConsumer:
             ) from None
         except MessageHydrationError as exc:
             raise PoisonMessageError(str(exc), message_id=message_id) from exc
+        if self.inbox is not None and not isinstance(message_id, str):
+            # The inbox key: without it every redelivery would look new and apply again.
+            raise PoisonMessageError(
+                f"{name} message has no 'event_id', so its redeliveries cannot be recognised"
+            )
+        return event
 
     async def _handle_in_unit_of_work(
         self, event: DomainEvent, uow_factory: Callable[[], UnitOfWork]
     ) -> None:
+        # The duplicate check is a short read of its own, before the unit of work: opening the
+        # transaction here would hold the database (on SQLite, its write lock) while the
+        # handlers wait for their resource locks - the opposite order to an HTTP command's.
+        # A copy racing past this check still fails on mark_processed, inside the transaction.
+        if self.inbox is not None and await self.inbox.has_processed(
+            event.event_id, self.consumer_name
+        ):
+            self.duplicates += 1
+            logger.info(
+                "%s: %s %s was processed already; acknowledged without effect",
+                self.consumer_name,
+                event.type_name(),
+                event.event_id,
+            )
+            return
         uow = uow_factory()
         # The event is the root message here: its id is the session locks re-enter under,
         # and commands the handlers send join this unit of work as nested commands.
@@ -203,17 +243,6 @@ class BaseEventConsumer:
         )
         async with uow:
             with scope:
-                if self.inbox is not None and await self.inbox.has_processed(
-                    event.event_id, self.consumer_name, uow=uow
-                ):
-                    self.duplicates += 1
-                    logger.info(
-                        "%s: %s %s was processed already; acknowledged without effect",
-                        self.consumer_name,
-                        event.type_name(),
-                        event.event_id,
-                    )
-                    return
                 await self.dispatcher.dispatch(event)
                 if self.inbox is not None:
                     await self.inbox.mark_processed(event.event_id, self.consumer_name, uow=uow)

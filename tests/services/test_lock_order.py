@@ -1,0 +1,89 @@
+"""On SQLite, payments arriving by message and HTTP deposits never wait on each other's locks.
+
+SQLite has one writer per file: a transaction holds the write lock from its first statement.
+A consumer that opened its transaction before the payment took its account locks would hold
+the database while waiting for an account, while a deposit holds the account and waits for
+the database - each stalls until a timeout. The consumer checks its inbox in a short read of
+its own and a nested command opens no savepoint before its first statement, so both paths
+take the account locks first and the database second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from billing_service import bootstrap
+from billing_service.application.commands import DepositCommand, OpenAccountCommand
+from billing_service.application.integration_events import OrderCreated
+from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
+
+pytestmark = pytest.mark.slow
+
+ACCOUNTS = ("c0", "c1", "c2")
+RUN_FOR = 3.0
+SLOW = 2.0  # far below the 10 s lock timeout a stall would end on
+
+
+@pytest.fixture
+async def billing(tmp_path: Path) -> AsyncIterator[tuple[bootstrap.BillingService, InMemoryBroker]]:
+    broker = InMemoryBroker()
+    broker.declare_queue("sink", ["PaymentCaptured", "PaymentFailed", "notifications.#"])
+    settings = bootstrap.BillingSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/b.db")
+    service = bootstrap.build(settings, broker=broker)
+    await service.start()
+    try:
+        yield service, broker
+    finally:
+        await broker.drain(timeout=30)
+        await service.stop()
+        await broker.stop()
+
+
+async def test_payments_by_message_and_deposits_never_stall_each_other(
+    billing: tuple[bootstrap.BillingService, InMemoryBroker],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    service, broker = billing
+    for account in ACCOUNTS:
+        await service.mediator.send(OpenAccountCommand(account_id=account, balance=Decimal(1000)))
+    started = time.monotonic()
+    slowest: list[float] = []
+
+    async def deposits(offset: int) -> None:
+        n = offset
+        while time.monotonic() - started < RUN_FOR:
+            n += 1
+            began = time.monotonic()
+            await service.mediator.send(
+                DepositCommand(account_id=ACCOUNTS[n % 3], amount=Decimal(1))
+            )
+            slowest.append(time.monotonic() - began)
+
+    async def orders() -> int:
+        n = 0
+        while time.monotonic() - started < RUN_FOR:
+            n += 1
+            event = OrderCreated(
+                aggregate_id=f"o{n}", order_id=f"o{n}", customer_id=ACCOUNTS[n % 3], total=1
+            )
+            await broker.publish("OrderCreated", event)
+            await asyncio.sleep(0.01)
+        return n
+
+    with caplog.at_level(logging.WARNING):
+        *_, published = await asyncio.wait_for(
+            asyncio.gather(deposits(0), deposits(1), orders()), timeout=60
+        )
+        await broker.drain(timeout=30)
+
+    assert max(slowest) < SLOW, f"a deposit waited {max(slowest):.1f}s"
+    redelivered = [r.getMessage() for r in caplog.records if "redeliver" in r.getMessage()]
+    assert redelivered == []
+    assert service.consumer.processed == published
