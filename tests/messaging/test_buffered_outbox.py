@@ -222,11 +222,12 @@ async def test_a_payload_without_event_type_is_refused_before_it_is_stored(
     assert sum((await storage.count_by_status()).values()) == 0
 
 
-async def test_a_dict_with_event_type_is_relayed_as_is(
+async def test_a_dict_with_event_type_is_relayed_with_its_row_id_as_event_id(
     outbox: BufferedOutbox, publisher: RecordingPublisher
 ) -> None:
     await outbox.publish("Legacy", {"event_type": "Legacy", "n": 1}, correlation_id="c-1")
     await eventually(lambda: len(publisher.published) == 1)
     sent = publisher.published[0]
-    assert sent.message == {"event_type": "Legacy", "n": 1}
+    # Every copy carries the same event_id: the key a receiver's inbox deduplicates on.
+    assert sent.message == {"event_type": "Legacy", "n": 1, "event_id": sent.kwargs["message_id"]}
     assert sent.kwargs["correlation_id"] == "c-1"

@@ -57,7 +57,8 @@ class OutboxMessage:
     causation_id: str | None = None
     status: OutboxStatus = OutboxStatus.PENDING
     attempts: int = 0
-    """Claims so far: a crash mid-publish counts too, so a row that kills relays still dies."""
+    """Claims so far: a crash mid-publish counts too, so a row that kills relays still dies
+    (`OutboxService` marks a row dead when it is claimed again after its last retry)."""
     last_error: str | None = None
     created_at: datetime = field(default_factory=utc_now)
     next_attempt_at: datetime = field(default_factory=utc_now)
@@ -104,10 +105,14 @@ class OutboxMessage:
                 f"The outbox stores a DomainEvent or a dict with 'event_type', got "
                 f"{type(message).__name__} for topic {topic!r}"
             )
+        row_id = message_id or str(message.get("event_id") or new_id())
+        payload = dict(message)
+        # Every copy the relay sends must carry one id for the receiver's inbox to recognise.
+        payload.setdefault("event_id", row_id)
         return cls(
             topic=topic,
-            payload=dict(message),
-            message_id=message_id or str(message.get("event_id") or new_id()),
+            payload=payload,
+            message_id=row_id,
             correlation_id=correlation_id or message.get("correlation_id"),
             causation_id=causation_id or message.get("causation_id"),
         )

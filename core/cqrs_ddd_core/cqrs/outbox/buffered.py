@@ -43,6 +43,8 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         wait_delay: float = 0.1,
         max_delay: float = 2.0,
         *,
+        retry_delay: float = 1.0,
+        max_retry_delay: float = 300.0,
         lease_seconds: float = 30.0,
         publish_timeout: float = 10.0,
     ) -> None:
@@ -51,14 +53,16 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         self.poll_interval = poll_interval
         self.wait_delay = wait_delay
         self.max_delay = max_delay
-        # A failed row is retried on the same schedule the worker backs off on.
+        # Two schedules: the worker's back-off (wait_delay .. max_delay) keeps it from spinning
+        # while the broker fails; a row's own retries (retry_delay .. max_retry_delay, up to
+        # max_retries) must outlast an outage of minutes, or its message would die of it.
         self.service = OutboxService(
             storage,
             broker,
             lock_strategy,
             max_retries=max_retries,
-            retry_delay=wait_delay,
-            max_retry_delay=max_delay,
+            retry_delay=retry_delay,
+            max_retry_delay=max_retry_delay,
             lease_seconds=lease_seconds,
             publish_timeout=publish_timeout,
         )
@@ -150,6 +154,11 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         while True:
             try:
                 result = await self.service.run_batch(self.batch_size)
+            except asyncio.CancelledError:
+                if _being_cancelled():
+                    raise  # stop() or the service's shutdown: the relay ends here
+                logger.exception("outbox relay batch was cancelled from inside; backing off")
+                return _BROKEN
             except Exception:
                 logger.exception("outbox relay batch failed; backing off")
                 return _BROKEN
@@ -162,6 +171,11 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 await self._wake.wait()
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 _BROKEN = BatchResult()

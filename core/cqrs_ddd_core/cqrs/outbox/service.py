@@ -102,8 +102,11 @@ class OutboxService:
         batch = await self.storage.claim_batch(batch_size, lease_seconds=self.lease_seconds)
         if not batch:
             return BatchResult()
-        outcomes = await self._publish_all(batch)
         claim_token = batch[0].claim_token or ""
+        batch, lost = await self._bury_lost(batch, claim_token)
+        if not batch:
+            return BatchResult(claimed=lost, dead=lost)
+        outcomes = await self._publish_all(batch)
         pairs = list(zip(batch, outcomes, strict=True))
         published = [message.message_id for message, outcome in pairs if outcome is None]
         if published:
@@ -145,7 +148,28 @@ class OutboxService:
                 await self.storage.mark_failed(
                     message.message_id, claim_token, error=error, retry_at=retry_at
                 )
-        return BatchResult(len(batch), len(published), failed, dead)
+        return BatchResult(len(batch) + lost, len(published), failed, dead + lost)
+
+    async def _bury_lost(
+        self, batch: list[OutboxMessage], claim_token: str
+    ) -> tuple[list[OutboxMessage], int]:
+        """Mark dead the rows claimed after their last retry without any recorded outcome.
+
+        Every failure we see is recorded; a row claimed more often than that allows is one
+        whose relay died while publishing it, again and again (it may crash the relay).
+        """
+        allowed = self.max_retries + 1
+        lost = [m for m in batch if m.attempts > allowed]
+        for message in lost:
+            error = (
+                f"claimed {message.attempts - 1} times without an outcome: the relay was lost "
+                f"while publishing it each time"
+            )
+            logger.error(
+                "outbox message %s (%s) is dead: %s", message.message_id, message.topic, error
+            )
+            await self.storage.mark_dead(message.message_id, claim_token, error=error)
+        return [m for m in batch if m.attempts <= allowed], len(lost)
 
     async def _publish_all(self, batch: list[OutboxMessage]) -> list[BaseException | None]:
         """Publish the whole batch at once; each message's outcome (``None`` = published)."""
@@ -159,7 +183,7 @@ class OutboxService:
         if unfinished:
             await asyncio.gather(*unfinished, return_exceptions=True)
         timeout = TimeoutError(f"publish did not finish within {self.publish_timeout}s")
-        return [timeout if task in unfinished else task.exception() for task in tasks]
+        return [timeout if task in unfinished else _outcome(task) for task in tasks]
 
     async def _publish(self, message: OutboxMessage) -> None:
         await self.publisher.publish(
@@ -173,3 +197,11 @@ class OutboxService:
     def _backoff(self, attempts: int) -> float:
         exponent = min(max(attempts - 1, 0), 30)
         return float(min(self.retry_delay * 2**exponent, self.max_retry_delay))
+
+
+def _outcome(task: asyncio.Future[None]) -> BaseException | None:
+    # A publish can end cancelled from inside (a client library closing its channel):
+    # that is a failed publish like any other, not a reason for the relay to stop.
+    if task.cancelled():
+        return asyncio.CancelledError("the publish was cancelled")
+    return task.exception()
