@@ -17,6 +17,7 @@ Tests call the same functions with an `InMemoryBroker`. Guide: docs/patterns/com
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
@@ -292,15 +293,18 @@ class OrderingService:
 
     async def stop(self) -> None:
         """Graceful: stop consuming, let in-flight messages finish, then stop the relay."""
-        await self.consumer.stop()
-        if isinstance(self.broker.consumer, SupportsUnsubscribe):
-            for topic in NOTIFICATION_TOPICS:
-                await self.broker.consumer.unsubscribe(
-                    TOPIC_PREFIX + topic, self.notifications.handle, NOTIFICATIONS_QUEUE
-                )
-        await self.outbox.stop()
-        await self.broker.close()
-        await self.storage.close()
+        # Every step runs even if one before it fails: a stuck consumer must not leave the
+        # relay running or the connections open. The stack unwinds last-in, first-out.
+        async with contextlib.AsyncExitStack() as cleanup:
+            cleanup.push_async_callback(self.storage.close)
+            cleanup.push_async_callback(self.broker.close)
+            cleanup.push_async_callback(self.outbox.stop)
+            await self.consumer.stop()
+            if isinstance(self.broker.consumer, SupportsUnsubscribe):
+                for topic in NOTIFICATION_TOPICS:
+                    await self.broker.consumer.unsubscribe(
+                        TOPIC_PREFIX + topic, self.notifications.handle, NOTIFICATIONS_QUEUE
+                    )
 
     def create_app(self) -> Litestar:
         """The HTTP app; its lifespan starts and stops the service."""

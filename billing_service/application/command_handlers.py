@@ -21,7 +21,6 @@ from billing_service.application.commands import (
 )
 from billing_service.application.ports import current_uow
 from billing_service.domain.account import Account
-from billing_service.domain.errors import InsufficientFundsError
 from billing_service.domain.invoice import Invoice
 from billing_service.domain.transfer import transfer_funds
 from cqrs_ddd_core.cqrs.handler import CommandHandler
@@ -89,13 +88,18 @@ class PayInvoiceHandler(CommandHandler[str]):
         )
         try:
             response = await self._bus.send(transfer)
-        except InsufficientFundsError as refused:
-            invoice.mark_failed(str(refused))
         except NotFoundError as missing:
             if missing.identifier != command.customer_id:
                 raise  # the merchant account is missing: a setup error, not the customer's
             invoice.mark_failed(f"Customer account {command.customer_id!r} does not exist")
+        except DomainError as refused:
+            # Insufficient funds, a customer paying itself, ...: a refusal the order must hear
+            # about (PaymentFailed), never a message retried until it is dead-lettered.
+            invoice.mark_failed(str(refused))
         else:
-            invoice.mark_paid(payment_id=response.result)
+            if response.success:
+                invoice.mark_paid(payment_id=response.result)
+            else:  # the nested transfer reported failure: its writes were rolled back
+                invoice.mark_failed("The transfer was refused")
         await invoices.add(invoice)
         return CommandResponse(result=invoice.id, events=invoice.clear_events())

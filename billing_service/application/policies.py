@@ -7,9 +7,12 @@ features/cross_context/order_payment.feature. Guide: docs/components/consumers.m
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from billing_service.application.commands import PayInvoiceCommand
 from billing_service.application.integration_events import OrderCreated
 from cqrs_ddd_core.ports.bus import ICommandBus
+from cqrs_ddd_core.primitives.exceptions import PoisonMessageError
 
 
 class PayInvoiceOnOrderCreated:
@@ -18,11 +21,18 @@ class PayInvoiceOnOrderCreated:
         self._merchant_account = merchant_account
 
     async def handle(self, event: OrderCreated) -> None:
-        await self._bus.send(
-            PayInvoiceCommand(
+        try:
+            command = PayInvoiceCommand(
                 order_id=event.order_id,
                 customer_id=event.customer_id,
                 amount=event.total,
                 merchant_account=self._merchant_account,
             )
-        )
+        except ValidationError as invalid:
+            # An order billing can never pay (say, a total of zero): retrying cannot help, so
+            # the message goes straight to the dead letters with the reason.
+            raise PoisonMessageError(
+                f"OrderCreated {event.order_id} cannot be invoiced: {invalid.errors()[0]['msg']}",
+                message_id=event.event_id,
+            ) from invalid
+        await self._bus.send(command)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cqrs_ddd_core.cqrs.command import Command
 
@@ -20,7 +20,11 @@ class OrderItem(BaseModel):
 
     sku: str = Field(min_length=1, max_length=64)
     quantity: int = Field(ge=1, le=10_000)
-    unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2, allow_inf_nan=False)
+    unit_price: Decimal = Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False)
+
+
+MAX_ORDER_TOTAL = Decimal("999999999999.99")
+"""The largest amount billing can invoice (14 digits): a larger order could never be paid."""
 
 
 class CreateOrderCommand(Command[str]):
@@ -28,6 +32,14 @@ class CreateOrderCommand(Command[str]):
 
     customer_id: str = Field(min_length=1, max_length=64)
     items: list[OrderItem] = Field(min_length=1, max_length=100)
+
+    @field_validator("items")
+    @classmethod
+    def _payable(cls, items: list[OrderItem]) -> list[OrderItem]:
+        total = sum((item.unit_price * item.quantity for item in items), Decimal("0"))
+        if total > MAX_ORDER_TOTAL:
+            raise ValueError(f"the order total {total} exceeds {MAX_ORDER_TOTAL}")
+        return items
 
 
 class ConfirmOrderCommand(Command[None]):

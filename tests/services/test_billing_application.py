@@ -160,6 +160,20 @@ async def test_a_customer_without_an_account_gets_a_failed_payment_saying_so(
     assert (await invoices(billing, "order-1"))[0].failure_reason == failed.reason
 
 
+async def test_a_refused_transfer_fails_the_payment_instead_of_retrying_forever(
+    billing: Billing,
+) -> None:
+    # The merchant ordering from itself: the transfer refuses, which must become a failed
+    # payment the order hears about - not an error that dead-letters the message.
+    await open_accounts(billing, merchant="100")
+
+    response = await billing.mediator.send(pay("order-1", "merchant", "5"))
+
+    [failed] = of_type(response.events, PaymentFailed)
+    assert "to itself" in failed.reason
+    assert await balance(billing, "merchant") == Decimal("100.00")
+
+
 async def test_a_missing_merchant_account_is_an_error_not_a_failed_payment(
     billing: Billing,
 ) -> None:

@@ -107,6 +107,17 @@ async def test_an_unknown_order_is_404(client: Client) -> None:
             {"customer_id": "a", "items": [{"sku": "b", "quantity": 1, "unit_price": "x"}]},
             "unit_price",
         ),
+        (  # a free item: billing could never take a payment of zero
+            {"customer_id": "a", "items": [{"sku": "b", "quantity": 1, "unit_price": "0"}]},
+            "unit_price",
+        ),
+        (  # more than billing can invoice (14 digits)
+            {
+                "customer_id": "a",
+                "items": [{"sku": "b", "quantity": 10_000, "unit_price": "9999999999.99"}],
+            },
+            "items",
+        ),
         (
             {"customer_id": "a", "items": [{"sku": "b", "quantity": 1, "unit_price": "0.001"}]},
             "unit_price",

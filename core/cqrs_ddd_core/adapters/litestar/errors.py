@@ -1,8 +1,9 @@
 """`EXCEPTION_HANDLERS`: the core's errors as HTTP responses a client can act on.
 
 Unknown id -> 404; a business rule or a stale write refused -> 409 with the reason; a lock
-that could not be had -> 503 (try again); a payload that does not fit a command -> 400 naming
-each field, in the same shape as Litestar's own validation errors. Never a 500 for bad input.
+that could not be had, or a database too busy to answer -> 503 (try again); a payload that
+does not fit a command -> 400 naming each field, in the same shape as Litestar's own
+validation errors. Never a 500 for bad input.
 Both services pass this mapping to ``Litestar(exception_handlers=...)``.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.types import ExceptionHandlersMap
 from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy.exc import OperationalError
 
 from cqrs_ddd_core.primitives.exceptions import (
     ConcurrencyError,
@@ -42,6 +44,11 @@ def busy(_: Request[Any, Any, Any], exc: LockAcquisitionError) -> Response[dict[
     return error_response(503, str(exc))
 
 
+def unavailable(_: Request[Any, Any, Any], exc: OperationalError) -> Response[dict[str, Any]]:
+    # "database is locked", a dropped connection: the request did nothing and may be retried.
+    return error_response(503, f"The database is unavailable, try again: {exc.orig}")
+
+
 def invalid(_: Request[Any, Any, Any], exc: PydanticValidationError) -> Response[dict[str, Any]]:
     # Same shape as Litestar's own validation errors: the field is in "key".
     extra = [
@@ -56,5 +63,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: refused,
     ConcurrencyError: conflict,
     LockAcquisitionError: busy,
+    OperationalError: unavailable,
     PydanticValidationError: invalid,
 }
