@@ -32,9 +32,13 @@ docs:
 docs-serve:
     NO_MKDOCS_2_WARNING=1 uv run mkdocs serve
 
-# Run every benchmark and print the figures next to their peers
-bench:
-    uv run python -m benchmarks
+# Run the benchmarks (all, or those named) and print the figures next to their peers
+bench *args:
+    uv run python -m benchmarks {{args}}
+
+# The end-to-end benchmark with 10,000 orders before reading the services' memory (~9 min)
+bench-e2e-10k:
+    E2E_ORDERS=10000 uv run python -m benchmarks e2e
 
 # Validate docker-compose.yml offline against the compose specification
 compose-check:

@@ -37,11 +37,11 @@ def rows_table(rows: Iterable[Row], title: str | None = None) -> Table:
         table.add_row(
             str(row.get("module", "")),
             str(row.get("benchmark", "")),
-            _number(row.get("value")),
+            format_number(row.get("value")),
             str(row.get("unit", "")),
             str(row.get("peer") or ""),
-            _number(row.get("peer_value")),
-            _number(row.get("ratio")),
+            format_number(row.get("peer_value")),
+            format_number(row.get("ratio")),
         )
     return table
 
@@ -69,16 +69,28 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (``None`` where the system has none)."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
 def write_results(
     path: Path,
     rows: list[dict[str, Any]],
     modules: dict[str, dict[str, Any]],
+    *,
+    load: dict[str, list[float] | None] | None = None,
 ) -> None:
-    """Write the results file: when, where, which modules ran (and how), and every row."""
+    """Write the results file: when, where, under what load, which modules ran (and how),
+    and every row. ``load`` holds the load averages at the run's ``start`` and ``end``."""
     document = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "machine": machine_info(),
+        "load_average": load or {"end": load_average()},
         "modules": modules,
         "rows": rows,
     }
@@ -87,7 +99,8 @@ def write_results(
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def _number(value: Any) -> str:
+def format_number(value: Any) -> str:
+    """A figure as the tables show it: thousands separated, about three significant digits."""
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, int | float):

@@ -4,7 +4,8 @@ The one thing to notice: a module that raises (or returns something that is not 
 rows) is reported as failed, the others still run, and only at the end does the runner exit
 non-zero - so one broken benchmark never hides the figures of the rest.
 The convention is the whole contract: ``benchmarks/<name>.py``, not starting with ``_``,
-with ``def main() -> list[dict]``. Run with ``just bench`` or ``python -m benchmarks``.
+with ``def main() -> list[dict]``. Run with ``just bench`` or ``python -m benchmarks``; given
+a ``page``, the run ends by writing the guide's results page from the results (_page.py).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any
 
 from rich.console import Console
 
+from benchmarks._page import write_page
 from benchmarks._report import console as default_console
-from benchmarks._report import rows_table, write_results
+from benchmarks._report import load_average, rows_table, write_results
 
 DEFAULT_PACKAGE = "benchmarks"
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -100,10 +102,13 @@ def run(
     package: str = DEFAULT_PACKAGE,
     results_path: Path = DEFAULT_RESULTS,
     console: Console | None = None,
+    page: Path | None = None,
 ) -> int:
-    """Run the selected modules, print every row, write the results; 1 if any module failed."""
+    """Run the selected modules, print every row, write the results (and ``page`` from them,
+    if given); 1 if any module failed."""
     console = console or default_console()
     selected = select(discover(package), names)
+    load_at_start = load_average()
     outcomes: list[Outcome] = []
     for name in selected:
         console.rule(f"[bold]{name}")
@@ -118,8 +123,16 @@ def run(
     rows = [row for outcome in outcomes for row in outcome.rows]
     console.rule("[bold]results")
     console.print(rows_table(rows))
-    write_results(results_path, rows, {o.name: o.summary() for o in outcomes})
+    write_results(
+        results_path,
+        rows,
+        {o.name: o.summary() for o in outcomes},
+        load={"start": load_at_start, "end": load_average()},
+    )
     console.print(f"written to {results_path}")
+    if page is not None:
+        written = write_page(results_path, page)
+        console.print(f"page written: {', '.join(str(path) for path in written)}")
 
     failed = [o.name for o in outcomes if o.failed]
     if failed:
