@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from litestar import Litestar, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from pydantic import BaseModel, Field
 
 from billing_service.application.commands import (
@@ -28,10 +28,12 @@ from billing_service.application.dtos import AccountDTO
 from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
 from cqrs_ddd_core.ports.bus import ICommandBus
+from cqrs_ddd_core.primitives.text import STORABLE_TEXT
 
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 Hook = Callable[[], Awaitable[None]]
-AccountId = Annotated[str, Field(min_length=1, max_length=64)]
+AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
+AccountIdPath = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
 
 
 class OpenAccountRequest(BaseModel):
@@ -64,14 +66,14 @@ async def open_account(
 
 @get("/accounts/{account_id:str}", summary="An account's balance and version")
 async def get_account(
-    account_id: FromPath[str], bus: NamedDependency[ICommandBus]
+    account_id: AccountIdPath, bus: NamedDependency[ICommandBus]
 ) -> dict[str, Any]:
     return await _account(bus, account_id)
 
 
 @post("/accounts/{account_id:str}/deposits", status_code=200, summary="Deposit into an account")
 async def deposit(
-    account_id: FromPath[str], data: JSONBody[DepositRequest], bus: NamedDependency[ICommandBus]
+    account_id: AccountIdPath, data: JSONBody[DepositRequest], bus: NamedDependency[ICommandBus]
 ) -> dict[str, Any]:
     await bus.send(DepositCommand(account_id=account_id, amount=data.amount))
     return await _account(bus, account_id)
@@ -96,7 +98,7 @@ async def transfer(
 @get("/invoices", summary="Invoices, optionally of one order")
 async def list_invoices(
     bus: NamedDependency[ICommandBus],
-    order_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    order_id: Annotated[str | None, QueryParameter(max_length=64, pattern=STORABLE_TEXT)] = None,
 ) -> list[dict[str, Any]]:
     invoices = (await bus.send(ListInvoicesQuery(order_id=order_id))).result
     return [invoice.model_dump(mode="json") for invoice in invoices]

@@ -14,11 +14,12 @@ from typing import Annotated, Any
 
 from litestar import Litestar, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from pydantic import BaseModel, Field
 
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
 from cqrs_ddd_core.ports.bus import ICommandBus
+from cqrs_ddd_core.primitives.text import STORABLE_TEXT
 from ordering_service.application.commands import CreateOrderCommand, OrderItem, ShipOrderCommand
 from ordering_service.application.dtos import OrderDTO
 from ordering_service.application.queries import GetOrderQuery, ListOrdersQuery
@@ -28,10 +29,13 @@ HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 Hook = Callable[[], Awaitable[None]]
 
 
+OrderId = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
+
+
 class CreateOrderRequest(BaseModel):
     """``POST /orders``: who orders what."""
 
-    customer_id: str = Field(min_length=1, max_length=64)
+    customer_id: str = Field(min_length=1, max_length=64, pattern=STORABLE_TEXT)
     items: list[OrderItem] = Field(min_length=1, max_length=100)
 
 
@@ -46,7 +50,7 @@ async def create_order(
 
 
 @get("/orders/{order_id:str}", summary="One order, with its items")
-async def get_order(order_id: FromPath[str], bus: NamedDependency[ICommandBus]) -> dict[str, Any]:
+async def get_order(order_id: OrderId, bus: NamedDependency[ICommandBus]) -> dict[str, Any]:
     order: OrderDTO = (await bus.send(GetOrderQuery(order_id=order_id))).result
     return order.model_dump(mode="json")
 
@@ -54,7 +58,7 @@ async def get_order(order_id: FromPath[str], bus: NamedDependency[ICommandBus]) 
 @get("/orders", summary="Orders, newest first (from the order summaries)")
 async def list_orders(
     bus: NamedDependency[ICommandBus],
-    customer_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    customer_id: Annotated[str | None, QueryParameter(max_length=64, pattern=STORABLE_TEXT)] = None,
     status: FromQuery[OrderStatus | None] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
@@ -63,7 +67,7 @@ async def list_orders(
 
 
 @post("/orders/{order_id:str}/ship", status_code=200, summary="Ship a confirmed order")
-async def ship_order(order_id: FromPath[str], bus: NamedDependency[ICommandBus]) -> dict[str, Any]:
+async def ship_order(order_id: OrderId, bus: NamedDependency[ICommandBus]) -> dict[str, Any]:
     shipment_id = (await bus.send(ShipOrderCommand(order_id=order_id))).result
     order = (await bus.send(GetOrderQuery(order_id=order_id))).result
     return {"order_id": order.order_id, "status": order.status, "shipment_id": shipment_id}

@@ -14,7 +14,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.types import ExceptionHandlersMap
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from cqrs_ddd_core.primitives.exceptions import (
     ConcurrencyError,
@@ -49,6 +49,11 @@ def unavailable(_: Request[Any, Any, Any], exc: OperationalError) -> Response[di
     return error_response(503, f"The database is unavailable, try again: {exc.orig}")
 
 
+def unstorable(_: Request[Any, Any, Any], exc: DataError) -> Response[dict[str, Any]]:
+    # Input the database refused as data (a value out of its range): the client's to fix.
+    return error_response(400, f"The database refused a value: {exc.orig}")
+
+
 def invalid(_: Request[Any, Any, Any], exc: PydanticValidationError) -> Response[dict[str, Any]]:
     # Same shape as Litestar's own validation errors: the field is in "key".
     extra = [
@@ -64,5 +69,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ConcurrencyError: conflict,
     LockAcquisitionError: busy,
     OperationalError: unavailable,
+    DataError: unstorable,
     PydanticValidationError: invalid,
 }
