@@ -67,3 +67,7 @@ down-local:
 # Migrate a database to the core's tables plus a service's own (URL, then its versions folder)
 migrate url *versions:
     uv run python -m cqrs_ddd_core.adapters.sqlalchemy.migrate {{url}} {{versions}}
+
+# Run the fault-injection suite: services as processes, killed, cut off and fed poison
+test-reliability *args:
+    uv run pytest -m reliability {{args}}
