@@ -13,7 +13,7 @@ demo *args:
 test *args:
     uv run pytest {{args}}
 
-# Lint and type-check: ruff on everything, mypy --strict on the core
+# Lint and type-check: ruff on everything, mypy --strict on the core, the services and the demo
 lint:
     uv run ruff check .
     uv run ruff format --check .

@@ -20,21 +20,24 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from cqrs_ddd_core.adapters.broker_channel import (
+    BrokerChannel,
+    in_process_channel,
+    rabbitmq_channel,
+)
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.adapters.memory.inbox import InMemoryInboxStorage
 from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
 from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryStore
-from cqrs_ddd_core.adapters.rabbitmq import RabbitMQConsumer, RabbitMQPublisher
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.inbox import SqlAlchemyInboxStorage
 from cqrs_ddd_core.adapters.sqlalchemy.migrate import upgrade
@@ -54,7 +57,7 @@ from cqrs_ddd_core.middleware.outbox import OutboxMiddleware
 from cqrs_ddd_core.middleware.registry import MiddlewareRegistry
 from cqrs_ddd_core.ports.bus import ICommandBus
 from cqrs_ddd_core.ports.inbox import IInboxStorage
-from cqrs_ddd_core.ports.messaging import IMessageConsumer, IMessagePublisher
+from cqrs_ddd_core.ports.messaging import IMessagePublisher
 from cqrs_ddd_core.ports.outbox import IOutboxStorage
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 from ordering_service import api, faults
@@ -215,57 +218,6 @@ def _create_sqlite_directory(database_url: str) -> None:
         Path(database_url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
 
 
-# --- the broker ----------------------------------------------------------------------------
-
-
-@dataclass
-class Broker:
-    """The broker as ordering uses it: a publisher for the relay, a consumer for the inbox."""
-
-    publisher: IMessagePublisher
-    consumer: IMessageConsumer
-    healthy: Callable[[], Awaitable[bool]]
-    close: Callable[[], Awaitable[None]] = field(default=lambda: _nothing())
-
-
-def shared_broker(broker: InMemoryBroker) -> Broker:
-    """The embedded default: one in-process broker shared by both services (not closed here)."""
-
-    async def healthy() -> bool:
-        return True
-
-    return Broker(publisher=broker, consumer=broker, healthy=healthy)
-
-
-def rabbitmq_broker(amqp_url: str, exchange_name: str) -> Broker:
-    publisher = RabbitMQPublisher(amqp_url, exchange_name)
-    consumer = RabbitMQConsumer(amqp_url, exchange_name)
-    address = urlsplit(amqp_url)
-
-    async def healthy() -> bool:
-        return await _reachable(address.hostname or "localhost", address.port or 5672)
-
-    async def close() -> None:
-        await consumer.close()
-        await publisher.close()
-
-    return Broker(publisher=publisher, consumer=consumer, healthy=healthy, close=close)
-
-
-async def _reachable(host: str, port: int) -> bool:
-    try:
-        async with asyncio.timeout(2.0):
-            _, writer = await asyncio.open_connection(host, port)
-    except (OSError, TimeoutError):
-        return False
-    writer.close()
-    return True
-
-
-async def _nothing() -> None:
-    return None
-
-
 # --- the service ---------------------------------------------------------------------------
 
 
@@ -276,7 +228,7 @@ class OrderingService:
     settings: OrderingSettings
     mediator: Mediator
     storage: Storage
-    broker: Broker
+    broker: BrokerChannel
     outbox: BufferedOutbox
     consumer: BaseEventConsumer
     notifications: NotificationLog
@@ -328,9 +280,9 @@ def build(settings: OrderingSettings, *, broker: InMemoryBroker | None = None) -
     """Ordering from its settings; pass ``broker`` for the embedded default (shared broker)."""
     storage = build_storage(settings.database_url)
     channel = (
-        shared_broker(broker)
+        in_process_channel(broker)
         if broker is not None
-        else rabbitmq_broker(settings.amqp_url, settings.exchange_name)
+        else rabbitmq_channel(settings.amqp_url, settings.exchange_name)
     )
     outbox = BufferedOutbox(
         storage=storage.outbox,

@@ -8,29 +8,10 @@ Guide: docs/patterns/persistence.md.
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
-
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, Text
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
-from cqrs_ddd_core.adapters.sqlalchemy.outbox import UtcDateTime
 from cqrs_ddd_core.adapters.sqlalchemy.schema import NAMING_CONVENTION
-
-
-class DecimalText(TypeDecorator[Decimal]):
-    """A `Decimal` stored as its exact text."""
-
-    impl = String(40)
-    cache_ok = True
-
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
-        return None if value is None else str(value)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(value)
-
+from cqrs_ddd_core.adapters.sqlalchemy.types import DecimalText, UtcDateTime
 
 ordering_metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -24,8 +24,8 @@ from sqlalchemy import Column, String, Table, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from cqrs_ddd_core.adapters.sqlalchemy.outbox import UtcDateTime
 from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata
+from cqrs_ddd_core.adapters.sqlalchemy.types import UtcDateTime
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import session_for
 from cqrs_ddd_core.ports.inbox import IInboxStorage
 from cqrs_ddd_core.ports.outbox import utc_now

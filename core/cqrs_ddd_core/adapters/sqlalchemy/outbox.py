@@ -27,14 +27,12 @@ Contract tests: tests/persistence/test_outbox_storage.py. Guide: docs/components
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Column,
-    DateTime,
-    Dialect,
     Index,
     Integer,
     String,
@@ -50,9 +48,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.types import TypeDecorator
 
 from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata
+from cqrs_ddd_core.adapters.sqlalchemy.types import UtcDateTime
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import session_for
 from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, OutboxStatus, utc_now
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
@@ -61,26 +59,6 @@ from cqrs_ddd_core.primitives.ids import new_id
 # Written out, not bound: the databases use a partial index only for a query whose WHERE
 # visibly implies the index's (SQLite: the very same term).
 UNFINISHED = "status IN ('pending', 'failed', 'claimed')"
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """An aware UTC datetime on every database (SQLite stores none of the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"Store aware datetimes (UTC), got the naive {value!r}")
-        # One zone for every stored value, so SQLite's text comparisons order them right.
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 outbox_table = Table(
