@@ -466,8 +466,18 @@ async def outbox_across_services(narrator: Narrator, stack: Stack, story: Story)
         ["account", "before", "after"],
         [[a, str(before[a]), str(after[a])] for a in before],
     )
-    feed = (await stack.ordering_http.get("/notifications")).json()
-    told = {(n["event_type"], n["order_id"]) for n in feed}
+    wanted = {("OrderConfirmed", orders["ada"]), ("OrderCancelled", orders["bob"])}
+
+    async def notified() -> set[tuple[str, str]] | None:
+        # The notifications leave through the outbox after the status commits: wait for them.
+        feed = (await stack.ordering_http.get("/notifications")).json()
+        seen = {(n["event_type"], n["order_id"]) for n in feed}
+        return seen if wanted <= seen else None
+
+    try:
+        told = await _until(notified)
+    except TimeoutError:
+        told = set()  # the check below fails and says so
     narrator.check(
         statuses["ada"] == "CONFIRMED" and invoices["ada"].get("status") == "PAID",
         "ada's order was paid and confirmed",
