@@ -13,12 +13,15 @@ way two processes can never both insert. Waiting is polling with a growing, jitt
 bounded by ``timeout``. Inside one process, waiters first queue on an `InMemoryLockStrategy`
 (FIFO, same ttl and sessions), so only the head of each local queue polls the database -
 two hundred waiting tasks cost the database one poller per resource, not two hundred.
-Across processes the order is whoever polls first, not FIFO.
+Across processes the order is whoever polls first, not FIFO. A session re-entering a lock it
+holds from this process (a nested command) is counted in this process only, while the row
+has at least half the requested ttl left: no round trip for what no one else can observe.
 
 SQLite has one writer per file: while a unit of work holds that file's write lock, a lock
 operation on the same file waits for it (up to the busy timeout). So on SQLite keep the locks
-in a file of their own whenever locks are taken inside an open transaction, as nested commands
-do; PostgreSQL locks rows, so there the table sits with the service's other tables.
+in a file of their own whenever locks may be taken inside an open transaction (a nested
+command re-entering after its ttl ran low, a first lock taken after the first write);
+PostgreSQL locks rows, so there the table sits with the service's other tables.
 Expiry uses the clients' wall clocks: keep the hosts in sync (NTP) and ttl far above the skew.
 Scenario: features/core/critical_section.feature. Guide: docs/components/critical-section.md.
 """
@@ -72,7 +75,12 @@ class _LocalHold:
 
     row_token: str
     local_token: str
+    session_id: str | None
+    expires_at: float
+    """When the row expires (wall clock), as far as this process last wrote it."""
     count: int = 1
+    unwritten: int = 0
+    """Re-entries counted here only: the row's ``holds`` does not include them."""
 
 
 @dataclass(frozen=True)
@@ -118,19 +126,38 @@ class SqlAlchemyLockStrategy(ILockStrategy):
         local_token = await self._local.acquire(
             resource, timeout=timeout, ttl=ttl, session_id=session_id
         )
+        hold = self._local_holds.get(resource.key)
+        if (
+            hold is not None
+            and session_id is not None
+            and hold.session_id == session_id
+            and hold.expires_at - time.time() >= ttl / 2
+        ):
+            # Re-entered by the session that holds the row from this process, with enough of
+            # its ttl left: counting it here is enough, no round trip to the table.
+            hold.count += 1
+            hold.unwritten += 1
+            return hold.row_token
         try:
             token = await self._acquire_row(resource, timeout, deadline, ttl, session_id)
         except BaseException:
             await _quietly(self._local.release(resource, local_token))
             raise
-        hold = self._local_holds.get(resource.key)
+        expires_at = time.time() + ttl
         if hold is not None and hold.row_token == token:
-            hold.count += 1  # re-entered
+            hold.count += 1  # re-entered through the table, which extended the row
+            hold.expires_at = max(hold.expires_at, expires_at)
         else:
-            self._local_holds[resource.key] = _LocalHold(token, local_token)
+            self._local_holds[resource.key] = _LocalHold(token, local_token, session_id, expires_at)
         return token
 
     async def release(self, resource: ResourceIdentifier, token: str) -> None:
+        hold = self._local_holds.get(resource.key)
+        if hold is not None and hold.row_token == token and hold.unwritten > 0:
+            hold.unwritten -= 1  # a re-entry the table never counted: nothing to write
+            hold.count -= 1
+            await _quietly(self._local.release(resource, hold.local_token))
+            return
         try:
             await self._release_row(resource, token)
         finally:
@@ -208,6 +235,7 @@ class SqlAlchemyLockStrategy(ILockStrategy):
             return False
         hold = self._local_holds.get(resource.key)
         if hold is not None and hold.row_token == token:
+            hold.expires_at = now + ttl
             await self._local.extend(resource, hold.local_token, ttl)
         return True
 
@@ -229,10 +257,14 @@ class SqlAlchemyLockStrategy(ILockStrategy):
                 token=row.token,
                 session_id=row.session_id,
                 expires_at=datetime.fromtimestamp(row.expires_at, UTC),
-                holds=row.holds,
+                holds=row.holds + self._unwritten(row.resource_key, row.token),
             )
             for row in rows
         ]
+
+    def _unwritten(self, key: str, token: str) -> int:
+        hold = self._local_holds.get(key)
+        return hold.unwritten if hold is not None and hold.row_token == token else 0
 
     async def _try_acquire(
         self,
