@@ -3,18 +3,21 @@ Feature: An order is paid across two services
   through its outbox and the broker; billing's consumer pays the invoice with a nested transfer
   and answers PaymentCaptured or PaymentFailed through its own outbox; ordering's consumer
   confirms or cancels the order. Customers hear about it through the notifications destination.
-  Both services run here on the embedded default: in-memory storage and one in-process broker.
-  Code: ordering_service/bootstrap.py, billing_service/bootstrap.py, */consumers.py.
+  Every scenario runs in both modes: on the embedded default (both services in one process,
+  in-memory storage, one in-process broker) and, tagged rabbitmq and slow, as separate
+  processes over the real RabbitMQ, driven over HTTP. Each scenario's customers are its own.
+  Code: ordering_service/bootstrap.py, billing_service/bootstrap.py, */consumers.py;
+  the two modes: tests/bdd/cross_context/ (embedded.py, processes.py).
 
   Background:
-    Given ordering and billing are running on one in-process broker
+    Given ordering and billing are running
 
   Scenario: An order is paid and confirmed
     Given billing has account "alice" with "100.00"
     When customer "alice" orders 2 "book" at "20.00"
     Then the order is eventually CONFIRMED
     And billing has invoiced the order as PAID
-    And "alice" has "60.00" and "merchant" has "40.00"
+    And "alice" has "60.00" and the merchant has received "40.00"
     And the notifications eventually include "OrderConfirmed" and "PaymentCaptured" for the order
     And every message of the story carries the order's correlation id
 
@@ -23,7 +26,7 @@ Feature: An order is paid across two services
     When customer "alice" orders 2 "book" at "20.00"
     Then the order is eventually CANCELLED because "Insufficient funds in account 'alice'"
     And billing has invoiced the order as FAILED
-    And "alice" has "10.00" and "merchant" has "0.00"
+    And "alice" has "10.00" and the merchant has received "0.00"
     And the notifications eventually include "OrderCancelled" and "PaymentFailed" for the order
 
   Scenario: A duplicate delivery of the order has its effect once
@@ -31,5 +34,5 @@ Feature: An order is paid across two services
     And customer "alice" ordered 2 "book" at "20.00" and the order was confirmed
     When the broker delivers the order's OrderCreated message again
     Then billing recognises the duplicate and acknowledges it without effect
-    And "alice" has "60.00" and "merchant" has "40.00"
+    And "alice" has "60.00" and the merchant has received "40.00"
     And billing has exactly one invoice for the order

@@ -1,16 +1,19 @@
-"""Scenarios: features/cross_context/order_payment.feature.
+"""Scenarios: features/cross_context/order_payment.feature, in both modes.
 
-Both services are assembled by their own `bootstrap.build` - exactly as `__main__` does - with
-in-memory storage and one shared `InMemoryBroker`. The scenario's event loop lives for the
-whole scenario, so the outbox relays and the consumers run in the background between steps,
-and "eventually" steps poll with a deadline.
+The steps are written once, against `Deployment` (deployment.py), and every scenario runs
+twice through the `deployment` fixture (conftest.py): ``embedded`` (both services in this
+process on one in-memory broker) and ``processes`` (each service its own OS process over the
+real RabbitMQ, reached over HTTP). "Eventually" steps poll with the deployment's deadline.
+
+Scenarios stay independent when they share the running services: each one opens accounts of
+its own (the feature's "alice" is ``alice-<scenario suffix>``), and the merchant's balance is
+read as what it received during the scenario. Guide: docs/architecture.md (the whole story).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -18,104 +21,94 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from billing_service import bootstrap as billing_bootstrap
-from billing_service.application.commands import OpenAccountCommand
-from billing_service.application.dtos import InvoiceDTO
-from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
-from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
-from ordering_service import bootstrap as ordering_bootstrap
-from ordering_service.application.commands import CreateOrderCommand, OrderItem
-from ordering_service.application.dtos import OrderDTO
-from ordering_service.application.queries import GetOrderQuery
+from cqrs_ddd_core.primitives.ids import new_id
+from tests.bdd.cross_context.deployment import Carried, Deployment
 from tests.conftest import Run
 
 scenarios("cross_context/order_payment.feature")
 
-DEADLINE = 5.0
-"""Seconds an "eventually" step waits before it fails."""
+# Parametrized fixtures reach pytest-bdd's scenario functions only through their closure.
+pytestmark = pytest.mark.usefixtures("deployment")
+
+STORY_TOPICS = {
+    "OrderCreated",
+    "PaymentCaptured",
+    "notifications.OrderConfirmed",
+    "notifications.PaymentCaptured",
+}
+"""The messages an order paid and confirmed must have sent, at the least."""
 
 
 @dataclass
-class World:
-    broker: InMemoryBroker
-    ordering: ordering_bootstrap.OrderingService
-    billing: billing_bootstrap.BillingService
+class Story:
+    """One scenario: its deployment, its own account ids and the order it placed."""
+
+    deployment: Deployment
+    suffix: str
+    merchant_opening: Decimal
+    accounts: dict[str, str] = field(default_factory=dict)
     order_id: str = ""
-    correlation_id: str = ""
+    correlation_id: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)
 
+    def account_id(self, name: str) -> str:
+        return self.accounts.setdefault(name, f"{name}-{self.suffix}")
 
-async def start_world() -> World:
-    broker = InMemoryBroker(redelivery_delay=0.01)
-    ordering = ordering_bootstrap.build(
-        ordering_bootstrap.OrderingSettings(database_url="memory", outbox_poll_interval=0.05),
-        broker=broker,
-    )
-    billing = billing_bootstrap.build(
-        billing_bootstrap.BillingSettings(database_url="memory", outbox_poll_interval=0.05),
-        broker=broker,
-    )
-    await billing.start()
-    await ordering.start()
-    return World(broker, ordering, billing)
-
-
-async def stop_world(world: World) -> None:
-    await world.ordering.stop()
-    await world.billing.stop()
-    await world.broker.stop()
+    def in_own_names(self, text: str) -> str:
+        """``text`` with the feature's account names replaced by this scenario's ids."""
+        for name, account_id in self.accounts.items():
+            text = text.replace(f"'{name}'", f"'{account_id}'")
+        return text
 
 
 @pytest.fixture
-def world(run: Run) -> Iterator[World]:
-    started: World = run(start_world)
-    yield started
-    run(stop_world, started)
+def story(run: Run, deployment: Deployment) -> Story:
+    merchant_opening = run(deployment.balance, deployment.merchant_account)
+    return Story(deployment, new_id()[:8], merchant_opening)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    try:
-        async with asyncio.timeout(DEADLINE):
+def eventually(run: Run, story: Story, check: Callable[[], Awaitable[bool]], what: str) -> None:
+    deployment = story.deployment
+
+    async def wait() -> None:
+        async with asyncio.timeout(deployment.patience):
             while not await check():  # noqa: ASYNC110 - the state lives in two services
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(deployment.poll_interval)
+
+    try:
+        run(wait)
     except TimeoutError:
-        raise AssertionError(f"{what} did not happen within {DEADLINE}s") from None
+        raise AssertionError(
+            f"{what} did not happen within {deployment.patience}s ({deployment.name});\n"
+            f"{deployment.diagnostics()}"
+        ) from None
 
 
-async def order_of(world: World) -> OrderDTO:
-    return (await world.ordering.mediator.send(GetOrderQuery(order_id=world.order_id))).result
-
-
-async def invoices_of(world: World) -> list[InvoiceDTO]:
-    query = ListInvoicesQuery(order_id=world.order_id)
-    return (await world.billing.mediator.send(query)).result
+def story_messages(run: Run, story: Story) -> list[Carried]:
+    carried: list[Carried] = run(story.deployment.carried)
+    return [message for message in carried if message.payload.get("order_id") == story.order_id]
 
 
 # --- steps ---------------------------------------------------------------------------------
 
 
-@given("ordering and billing are running on one in-process broker")
-def running(world: World) -> None:
-    assert world.ordering.outbox.running
-    assert world.billing.outbox.running
+@given("ordering and billing are running")
+def running(run: Run, story: Story) -> None:
+    assert run(story.deployment.healthy), story.deployment.diagnostics()
 
 
-@given(parsers.parse('billing has account "{account_id}" with "{balance}"'))
-def billing_account(run: Run, world: World, account_id: str, balance: str) -> None:
-    command = OpenAccountCommand(account_id=account_id, balance=Decimal(balance))
-    run(world.billing.mediator.send, command)
+@given(parsers.parse('billing has account "{name}" with "{balance}"'))
+def billing_account(run: Run, story: Story, name: str, balance: str) -> None:
+    run(story.deployment.open_account, story.account_id(name), Decimal(balance))
 
 
 @when(parsers.parse('customer "{customer}" orders {quantity:d} "{sku}" at "{price}"'))
 def customer_orders(
-    run: Run, world: World, customer: str, quantity: int, sku: str, price: str
+    run: Run, story: Story, customer: str, quantity: int, sku: str, price: str
 ) -> None:
-    command = CreateOrderCommand(
-        customer_id=customer,
-        items=[OrderItem(sku=sku, quantity=quantity, unit_price=Decimal(price))],
-    )
-    response = run(world.ordering.mediator.send, command)
-    world.order_id, world.correlation_id = response.result, response.correlation_id
+    items = [{"sku": sku, "quantity": quantity, "unit_price": price}]
+    placed = run(story.deployment.place_order, story.account_id(customer), items)
+    story.order_id, story.correlation_id = placed.order_id, placed.correlation_id
 
 
 @given(
@@ -125,44 +118,46 @@ def customer_orders(
     )
 )
 def order_confirmed(
-    run: Run, world: World, customer: str, quantity: int, sku: str, price: str
+    run: Run, story: Story, customer: str, quantity: int, sku: str, price: str
 ) -> None:
-    customer_orders(run, world, customer, quantity, sku, price)
-    order_is_eventually(run, world, "CONFIRMED")
+    customer_orders(run, story, customer, quantity, sku, price)
+    order_is_eventually(run, story, "CONFIRMED")
 
 
 @then(parsers.parse("the order is eventually {status:w}"))
-def order_is_eventually(run: Run, world: World, status: str) -> None:
+def order_is_eventually(run: Run, story: Story, status: str) -> None:
     async def reached() -> bool:
-        return (await order_of(world)).status == status
+        order = await story.deployment.order(story.order_id)
+        return bool(order["status"] == status)
 
-    run(eventually, reached, f"order {status}")
+    eventually(run, story, reached, f"order {story.order_id} {status}")
 
 
 @then(parsers.parse('the order is eventually CANCELLED because "{reason}"'))
-def order_cancelled_because(run: Run, world: World, reason: str) -> None:
-    order_is_eventually(run, world, "CANCELLED")
-    assert reason in (run(order_of, world).cancellation_reason or "")
+def order_cancelled_because(run: Run, story: Story, reason: str) -> None:
+    order_is_eventually(run, story, "CANCELLED")
+    cancellation_reason = run(story.deployment.order, story.order_id)["cancellation_reason"]
+    assert story.in_own_names(reason) in (cancellation_reason or ""), cancellation_reason
 
 
 @then(parsers.parse("billing has invoiced the order as {status:w}"))
-def invoiced(run: Run, world: World, status: str) -> None:
-    [invoice] = run(invoices_of, world)
-    assert (invoice.status, invoice.amount) == (status, run(order_of, world).total)
+def invoiced(run: Run, story: Story, status: str) -> None:
+    [invoice] = run(story.deployment.invoices, story.order_id)
+    total = run(story.deployment.order, story.order_id)["total"]
+    assert (invoice["status"], Decimal(invoice["amount"])) == (status, Decimal(total))
 
 
 @then("billing has exactly one invoice for the order")
-def one_invoice(run: Run, world: World) -> None:
-    assert len(run(invoices_of, world)) == 1
+def one_invoice(run: Run, story: Story) -> None:
+    assert len(run(story.deployment.invoices, story.order_id)) == 1
 
 
-@then(parsers.parse('"{customer}" has "{balance}" and "{merchant}" has "{merchant_balance}"'))
-def balances(
-    run: Run, world: World, customer: str, balance: str, merchant: str, merchant_balance: str
-) -> None:
-    for account_id, expected in ((customer, balance), (merchant, merchant_balance)):
-        query = GetAccountQuery(account_id=account_id)
-        assert run(world.billing.mediator.send, query).result.balance == Decimal(expected)
+@then(parsers.parse('"{customer}" has "{balance}" and the merchant has received "{received}"'))
+def balances(run: Run, story: Story, customer: str, balance: str, received: str) -> None:
+    deployment = story.deployment
+    assert run(deployment.balance, story.account_id(customer)) == Decimal(balance)
+    merchant = run(deployment.balance, deployment.merchant_account)
+    assert merchant - story.merchant_opening == Decimal(received)
 
 
 @then(
@@ -170,51 +165,51 @@ def balances(
         'the notifications eventually include "{order_event}" and "{payment_event}" for the order'
     )
 )
-def notified(run: Run, world: World, order_event: str, payment_event: str) -> None:
-    def sent(log: Any, event_type: str) -> bool:
+def notified(run: Run, story: Story, order_event: str, payment_event: str) -> None:
+    async def told(service: str, event_type: str) -> bool:
         return any(
-            n["event_type"] == event_type and n["order_id"] == world.order_id for n in log.received
+            notice["event_type"] == event_type and notice["order_id"] == story.order_id
+            for notice in await story.deployment.notifications(service)
         )
 
     async def both() -> bool:
-        return sent(world.ordering.notifications, order_event) and sent(
-            world.billing.notifications, payment_event
-        )
+        return await told("ordering", order_event) and await told("billing", payment_event)
 
-    run(eventually, both, "notifications")
+    eventually(run, story, both, f"notifications {order_event} and {payment_event}")
 
 
 @then("every message of the story carries the order's correlation id")
-def one_correlation_id(run: Run, world: World) -> None:
-    run(world.broker.drain)
-    story = [
-        e for e in world.broker.published if json.loads(e.body).get("order_id") == world.order_id
-    ]
-    topics = {envelope.topic for envelope in story}
-    assert {"OrderCreated", "PaymentCaptured", "notifications.OrderConfirmed"} <= topics
-    assert {envelope.correlation_id for envelope in story} == {world.correlation_id}
-    assert all(json.loads(e.body)["correlation_id"] == world.correlation_id for e in story)
+def one_correlation_id(run: Run, story: Story) -> None:
+    async def all_sent() -> bool:
+        carried = await story.deployment.carried()
+        topics = {m.topic for m in carried if m.payload.get("order_id") == story.order_id}
+        return topics >= STORY_TOPICS
+
+    eventually(run, story, all_sent, f"the messages {sorted(STORY_TOPICS)}")
+    story_so_far = story_messages(run, story)
+    [order_created] = [m for m in story_so_far if m.topic == "OrderCreated"]
+    # Over HTTP the API does not return it: the first message of the story sets it.
+    expected = story.correlation_id or order_created.correlation_id
+    assert expected, "OrderCreated carries no correlation id"
+    assert {m.correlation_id for m in story_so_far} == {expected}
+    assert {m.payload["correlation_id"] for m in story_so_far} == {expected}
 
 
 @when("the broker delivers the order's OrderCreated message again")
-def redeliver(run: Run, world: World) -> None:
-    [original] = [e for e in world.broker.published if e.topic == "OrderCreated"]
-    world.facts["duplicates_before"] = world.billing.consumer.duplicates
-
-    async def publish_again() -> None:
-        await world.broker.publish(
-            original.topic,
-            original.payload,
-            message_id=original.message_id,
-            correlation_id=original.correlation_id,
-            causation_id=original.causation_id,
-        )
-        await world.broker.drain()
-
-    run(publish_again)
+def redeliver(run: Run, story: Story) -> None:
+    [original] = [m for m in story_messages(run, story) if m.topic == "OrderCreated"]
+    story.facts["original"] = original
+    story.facts["duplicates_before"] = run(story.deployment.duplicates_acknowledged, original)
+    run(story.deployment.deliver_again, original)
 
 
 @then("billing recognises the duplicate and acknowledges it without effect")
-def duplicate_recognised(world: World) -> None:
-    assert world.billing.consumer.duplicates == world.facts["duplicates_before"] + 1
-    assert world.broker.dead_letters() == []
+def duplicate_recognised(run: Run, story: Story) -> None:
+    original: Carried = story.facts["original"]
+    expected: int = story.facts["duplicates_before"] + 1
+
+    async def acknowledged() -> bool:
+        return await story.deployment.duplicates_acknowledged(original) == expected
+
+    eventually(run, story, acknowledged, f"billing acknowledging {original.message_id} again")
+    assert run(story.deployment.dead_letters) == []
