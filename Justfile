@@ -36,9 +36,6 @@ docs-serve:
 bench *args:
     uv run python -m benchmarks {{args}}
 
-# The end-to-end benchmark with 10,000 orders before reading the services' memory (~9 min)
-bench-e2e-10k:
-    E2E_ORDERS=10000 uv run python -m benchmarks e2e
 
 # Validate docker-compose.yml offline against the compose specification
 compose-check:

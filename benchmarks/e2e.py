@@ -22,8 +22,8 @@ confirms and manual acks: one per broker hop of the order's path):
 * latency of sequential orders (one at a time, 200 after a warm-up): p50, p99, mean, max;
 * throughput of a concurrent burst (500 orders, 32 in flight): orders confirmed per second,
   and the CPU time each service spends per order;
-* resident memory (RSS) of each service after start-up and every 500 orders up to 2,000
-  (``E2E_ORDERS=10000`` for 10,000: 8-9 minutes here, too long for ``just bench``).
+* resident memory (RSS) of each service after start-up and every 500 orders up to 10,000
+  (10,000 by default; ``E2E_ORDERS=2000`` for a quicker run).
 
 Run: ``just bench`` or ``python -m benchmarks e2e``. Results page: docs/benchmarks.md.
 """
@@ -61,12 +61,11 @@ SEQUENTIAL_ORDERS = 200
 BURST_ORDERS = 500
 CONCURRENCY = 32
 """Requests in flight during the burst and the fill (the HTTP client's connection pool)."""
-MEMORY_ORDERS = int(os.environ.get("E2E_ORDERS", "2000"))
+MEMORY_ORDERS = int(os.environ.get("E2E_ORDERS", "10000"))
 """Orders placed in all before the services' memory is read (warm-up, sequential, burst, fill).
 
-2,000 by default: at ~20 orders/s on two shared cores, 10,000 orders take 8-9 minutes, more than
-this module's share of ``just bench``. ``E2E_ORDERS=10000 python -m benchmarks e2e`` runs them;
-the memory is also sampled every `CHECKPOINT` orders, so the growth per order shows either way."""
+10,000 by default, about five minutes here at ~30 orders/s; ``E2E_ORDERS=2000`` for a quicker
+look. The memory is also sampled every `CHECKPOINT` orders, so the growth per order shows."""
 CHECKPOINT = 500
 CUSTOMERS = 64
 """Customer accounts the orders are spread over (the merchant account takes every payment)."""

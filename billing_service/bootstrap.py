@@ -328,7 +328,7 @@ def build(settings: BillingSettings, *, broker: InMemoryBroker | None = None) ->
         storage=storage.outbox,
         broker=channel.publisher,
         poll_interval=settings.outbox_poll_interval,
-        wait_delay=0.01,
+        wait_delay=0.002,
     )
     mediator = build_mediator(
         storage.uow_factory,

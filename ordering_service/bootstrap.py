@@ -288,7 +288,7 @@ def build(settings: OrderingSettings, *, broker: InMemoryBroker | None = None) -
         storage=storage.outbox,
         broker=faults.relay_publisher(channel.publisher),  # itself unless a FAULT_ is set
         poll_interval=settings.outbox_poll_interval,
-        wait_delay=0.01,
+        wait_delay=0.002,
         lease_seconds=faults.relay_lease_seconds(),
     )
     mediator = build_mediator(storage.uow_factory, build_middleware(outbox))
