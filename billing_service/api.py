@@ -91,7 +91,7 @@ async def transfer(
         "transfer_id": transfer_id,
         "from_account": data.from_account,
         "to_account": data.to_account,
-        "amount": str(command.amount),
+        "amount": f"{command.amount:.2f}",  # one spelling out, whatever came in
     }
 
 

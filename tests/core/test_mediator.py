@@ -185,10 +185,12 @@ async def test_a_task_spawned_in_a_handler_never_joins_the_finished_unit_of_work
     spawned: list[asyncio.Task[Any]] = []
     seen_in_task: list[Any] = []
 
+    committed = asyncio.Event()
+
     class SpawningHandler(CommandHandler[None]):
         async def handle(self, command: SpawnCommand) -> CommandResponse[None]:
             async def later() -> None:
-                await asyncio.sleep(0.01)  # the parent has committed by now
+                await committed.wait()  # set once the parent's send returned: committed
                 seen_in_task.append(get_current_uow())
                 await shop.mediator.send(PlaceOrderCommand(order_id="late", customer_id="c"))
 
@@ -197,6 +199,8 @@ async def test_a_task_spawned_in_a_handler_never_joins_the_finished_unit_of_work
 
     shop.registry.register_command_handler(SpawnCommand, SpawningHandler())
     parent = await shop.mediator.send(SpawnCommand())
+    assert shop.journal.commits == 1
+    committed.set()
     await asyncio.wait_for(spawned[0], timeout=5)
 
     assert seen_in_task == [None]

@@ -84,6 +84,21 @@ async def test_a_deposit_answers_the_new_balance_and_version(client: Client) -> 
     assert response.json() == {"account_id": "alice", "balance": "0.30", "version": 2}
 
 
+@pytest.mark.parametrize(("sent", "answered"), [("1E+1", "10.00"), (5, "5.00"), ("0.5", "0.50")])
+async def test_a_transfer_answers_its_amount_as_a_two_place_decimal_string(
+    client: Client, sent: object, answered: str
+) -> None:
+    await open_account(client, "alice", "100")
+    await open_account(client, "bob", "0")
+
+    response = await client.post(
+        "/transfers", json={"from_account": "alice", "to_account": "bob", "amount": sent}
+    )
+
+    assert response.status_code == 201
+    assert response.json()["amount"] == answered
+
+
 async def test_a_transfer_moves_money_and_answers_201(client: Client) -> None:
     await open_account(client, "alice", "100")
     await open_account(client, "bob", "0")

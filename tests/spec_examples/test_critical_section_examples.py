@@ -11,6 +11,7 @@ store fails for that account (a ``timeout=10.0`` wait for a busy lock would be t
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from cqrs_ddd_core.ports.locking import ILockStrategy
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
 
 held_while_running: list[dict[str, int]] = []
+ttl_left_while_running: list[float] = []
 lock_strategy: ILockStrategy = InMemoryLockStrategy()
 redis_lock: ILockStrategy = InMemoryLockStrategy()
 
@@ -30,6 +32,8 @@ redis_lock: ILockStrategy = InMemoryLockStrategy()
 async def record_held_locks() -> None:
     locks = await lock_strategy.get_active_locks() + await redis_lock.get_active_locks()
     held_while_running.append({str(lock.resource): lock.holds for lock in locks})
+    now = datetime.now(UTC)
+    ttl_left_while_running.extend((lock.expires_at - now).total_seconds() for lock in locks)
 
 
 async def transfer_funds(
@@ -48,6 +52,7 @@ def fresh_locks() -> None:
     lock_strategy = InMemoryLockStrategy()
     redis_lock = InMemoryLockStrategy()
     held_while_running.clear()
+    ttl_left_while_running.clear()
 
 
 async def test_basic_multi_resource_locking() -> None:
@@ -92,6 +97,8 @@ async def test_with_custom_timeout_and_ttl(tmp_path: Path) -> None:
 
         assert held_while_running == [{"Order:order-123": 1}]
         assert (section.timeout, section.ttl) == (5.0, 60.0)
+        [ttl_left] = ttl_left_while_running  # the lock really lives 60 s, not a default
+        assert 55.0 < ttl_left <= 60.0
         assert await redis_lock.get_active_locks() == []
     finally:
         await engine.dispose()

@@ -135,11 +135,12 @@ def send_unhandled(world: World, run: Run) -> None:
 def spawn_task(world: World, run: Run, order_id: str) -> None:
     shop = world.the_shop
     tasks: list[asyncio.Task[Any]] = []
+    committed = asyncio.Event()  # created on the scenario's loop, by the first run() below
 
     class SpawningHandler(CommandHandler[None]):
         async def handle(self, command: SpawnCommand) -> CommandResponse[None]:
             async def later() -> None:
-                await asyncio.sleep(0.01)
+                await committed.wait()  # the parent's send has returned: it has committed
                 world.seen_in_task.append(get_current_uow())
                 await shop.mediator.send(PlaceOrderCommand(order_id=order_id, customer_id="c"))
 
@@ -150,6 +151,8 @@ def spawn_task(world: World, run: Run, order_id: str) -> None:
 
     async def scenario() -> None:
         await shop.mediator.send(SpawnCommand())
+        assert shop.journal.commits == 1
+        committed.set()
         await asyncio.wait_for(tasks[0], timeout=5)
 
     run(scenario)

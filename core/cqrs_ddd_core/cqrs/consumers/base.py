@@ -10,9 +10,11 @@ service's `EventTypeRegistry` -> dispatch it to the in-process handlers. The thi
 * **Exactly-once effect.** With ``uow_factory`` the consumer opens the unit of work itself and
   makes it the current one, so whatever the handlers do - including the commands they send
   through the mediator, which join it as nested commands - commits once. With an ``inbox`` the
-  check "already processed?" and the record "processed" are in that same transaction: a
-  duplicate delivery is acknowledged with no effect, and two copies racing cannot both commit.
-  The inbox key is the event's id, which every copy of a message carries.
+  record "processed" is written in that same transaction, so two copies racing cannot both
+  commit; the check "already processed?" that acknowledges a duplicate with no effect is a
+  short read made before the transaction begins (so the database is never held while the
+  handlers wait for their resource locks). The inbox key is the event's id, which every copy
+  of a message carries: a consumer with an inbox refuses a message without one as poison.
 
 Scenarios: features/core/consumers.feature, features/core/inbox.feature.
 Guide: docs/components/consumers.md, docs/patterns/inbox-and-dead-letters.md.
