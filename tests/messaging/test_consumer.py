@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import pytest
@@ -40,6 +41,23 @@ class StockHandler:
             uow.insert("stock", event.sku, event.quantity)
         else:
             uow.update("stock", event.sku, current[0] + event.quantity, current[1])
+
+
+class LedgerHandler:
+    """An effect that cannot conflict with itself: every delivery appends a row of its own.
+
+    So when two copies both commit, nothing but the inbox can be what stopped the second.
+    """
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.calls = 0
+
+    async def handle(self, event: ItemAdded) -> None:
+        self.calls += 1
+        uow: InMemoryUnitOfWork = get_current_uow()
+        await asyncio.sleep(self.delay)  # hold the transaction open across an await
+        uow.insert("ledger", str(uuid.uuid4()), event.quantity)
 
 
 def stock(store: InMemoryStore, sku: str) -> int | None:
@@ -182,7 +200,7 @@ async def test_a_duplicate_delivery_has_its_effect_once() -> None:
 async def test_two_copies_handled_at_the_same_time_have_their_effect_once() -> None:
     broker = InMemoryBroker(redelivery_delay=0.01)
     store = InMemoryStore()
-    handler = StockHandler(delay=0.05)  # both copies are inside their transaction at once
+    handler = LedgerHandler(delay=0.05)  # both copies are inside their transaction at once
     dispatcher = EventDispatcher[DomainEvent]()
     dispatcher.register(ItemAdded, handler)
     consumer = BaseEventConsumer(
@@ -205,7 +223,7 @@ async def test_two_copies_handled_at_the_same_time_have_their_effect_once() -> N
     await broker.stop()
 
     assert handler.calls == 2, "both copies ran concurrently"
-    assert stock(store, "a") == 5
+    assert len(store.keys("ledger")) == 1, "the inbox kept the second copy's effect out"
     assert consumer.processed == 1
     assert consumer.duplicates == 1
     assert broker.dead_letters() == []
