@@ -111,6 +111,9 @@ def test_two_processes_pay_an_order_over_rabbitmq_and_stop_gracefully_on_sigterm
     for name, process in services["processes"].items():
         code = process.wait(timeout=STOP_DEADLINE)
         log = services["logs"][name].read_text()
-        assert code == 0, log  # SIGTERM handled: a clean exit, not death by signal
+        # uvicorn finishes its graceful shutdown, then re-raises the signal it caught: the
+        # process may end as 'killed by SIGTERM' after a complete, clean shutdown. What proves
+        # the shutdown was graceful is the log line checked next, not the exit status.
+        assert code in (0, -signal.SIGTERM), log
         assert "Application shutdown complete" in log, log
         assert "Traceback" not in log, log
