@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
-from litestar import Litestar, Response, get, post
+from litestar import Litestar, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from pydantic import BaseModel, Field
@@ -27,10 +27,10 @@ from billing_service.application.commands import (
 from billing_service.application.dtos import AccountDTO
 from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
+from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifications
 from cqrs_ddd_core.ports.bus import ICommandBus
 from cqrs_ddd_core.primitives.text import STORABLE_TEXT
 
-HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 Hook = Callable[[], Awaitable[None]]
 AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
 AccountIdPath = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
@@ -102,19 +102,6 @@ async def list_invoices(
 ) -> list[dict[str, Any]]:
     invoices = (await bus.send(ListInvoicesQuery(order_id=order_id))).result
     return [invoice.model_dump(mode="json") for invoice in invoices]
-
-
-@get("/health", summary="Database and broker reachable")
-async def health(check_health: NamedDependency[HealthCheck]) -> Response[dict[str, Any]]:
-    report = await check_health()
-    return Response(report, status_code=200 if report["status"] == "ok" else 503)
-
-
-@get("/notifications", summary="What customers were told lately (newest last)")
-async def notifications(
-    notification_feed: NamedDependency[Sequence[dict[str, Any]]],
-) -> list[dict[str, Any]]:
-    return list(notification_feed)
 
 
 def create_app(

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
-from litestar import Litestar, Response, get, post
+from litestar import Litestar, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from pydantic import BaseModel, Field
 
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
+from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifications
 from cqrs_ddd_core.ports.bus import ICommandBus
 from cqrs_ddd_core.primitives.text import STORABLE_TEXT
 from ordering_service.application.commands import CreateOrderCommand, OrderItem, ShipOrderCommand
@@ -25,7 +26,6 @@ from ordering_service.application.dtos import OrderDTO
 from ordering_service.application.queries import GetOrderQuery, ListOrdersQuery
 from ordering_service.domain.order import OrderStatus
 
-HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 Hook = Callable[[], Awaitable[None]]
 
 
@@ -71,19 +71,6 @@ async def ship_order(order_id: OrderId, bus: NamedDependency[ICommandBus]) -> di
     shipment_id = (await bus.send(ShipOrderCommand(order_id=order_id))).result
     order = (await bus.send(GetOrderQuery(order_id=order_id))).result
     return {"order_id": order.order_id, "status": order.status, "shipment_id": shipment_id}
-
-
-@get("/health", summary="Database and broker reachable")
-async def health(check_health: NamedDependency[HealthCheck]) -> Response[dict[str, Any]]:
-    report = await check_health()
-    return Response(report, status_code=200 if report["status"] == "ok" else 503)
-
-
-@get("/notifications", summary="What customers were told lately (newest last)")
-async def notifications(
-    notification_feed: NamedDependency[Sequence[dict[str, Any]]],
-) -> list[dict[str, Any]]:
-    return list(notification_feed)
 
 
 def create_app(

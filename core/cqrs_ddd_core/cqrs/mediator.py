@@ -40,7 +40,6 @@ from cqrs_ddd_core.primitives.context import get_causation_id, get_correlation_i
 from cqrs_ddd_core.primitives.exceptions import UnitOfWorkError
 
 T = TypeVar("T")
-Message = Command[Any] | Query[Any]
 Pipeline = Callable[[Any], Awaitable[Any]]
 
 
