@@ -63,7 +63,7 @@ from cqrs_ddd_core.adapters.memory.inbox import InMemoryInboxStorage
 from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
 from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
 from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryStore
-from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, is_sqlite
+from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, is_sqlite, read_only
 from cqrs_ddd_core.adapters.sqlalchemy.inbox import SqlAlchemyInboxStorage
 from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy
 from cqrs_ddd_core.adapters.sqlalchemy.migrate import upgrade
@@ -194,7 +194,7 @@ class Storage:
     async def healthy(self) -> bool:
         for engine in self.engines:
             try:
-                async with asyncio.timeout(2.0), engine.connect() as connection:
+                async with asyncio.timeout(2.0), read_only(engine).connect() as connection:
                     await connection.execute(text("SELECT 1"))
             except Exception:
                 logger.warning("billing database is not reachable", exc_info=True)

@@ -38,7 +38,7 @@ from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.adapters.memory.inbox import InMemoryInboxStorage
 from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
 from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryStore
-from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
+from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, read_only
 from cqrs_ddd_core.adapters.sqlalchemy.inbox import SqlAlchemyInboxStorage
 from cqrs_ddd_core.adapters.sqlalchemy.migrate import upgrade
 from cqrs_ddd_core.adapters.sqlalchemy.outbox import SqlAlchemyOutboxStorage
@@ -181,7 +181,7 @@ class Storage:
         if self.engine is None:
             return True
         try:
-            async with asyncio.timeout(2.0), self.engine.connect() as connection:
+            async with asyncio.timeout(2.0), read_only(self.engine).connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception:
             logger.warning("ordering database is not reachable", exc_info=True)

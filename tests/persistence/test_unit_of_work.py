@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
@@ -14,8 +16,9 @@ from cqrs_ddd_core.adapters.sqlalchemy.outbox import SqlAlchemyOutboxStorage
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from cqrs_ddd_core.cqrs.command import Command
 from cqrs_ddd_core.cqrs.mediator import Mediator, get_current_uow
+from cqrs_ddd_core.cqrs.query import Query
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
-from cqrs_ddd_core.cqrs.response import CommandResponse
+from cqrs_ddd_core.cqrs.response import CommandResponse, QueryResponse
 from cqrs_ddd_core.ports.outbox import OutboxMessage
 from cqrs_ddd_core.primitives.exceptions import UnitOfWorkError
 from tests.persistence.model import Counter, ShopUnitOfWork, counters
@@ -251,3 +254,49 @@ async def test_the_storages_join_the_unit_of_work_of_the_command_being_handled(
     assert await stored_value(session_factory, "undone") is None
     assert not await inbox.has_processed("undone", "visits")
     assert await outbox.get("undone") is None
+
+
+class OpenCounter(Command[None]):
+    counter_id: str
+
+
+class FindCounter(Query[int | None]):
+    counter_id: str
+
+
+async def test_a_query_reads_a_snapshot_while_a_command_is_still_writing(
+    session_factory: SessionFactory,
+) -> None:
+    """A query's unit of work is read-only: on SQLite it does not queue for the write lock."""
+    written, finish = asyncio.Event(), asyncio.Event()
+
+    class OpenCounterHandler:
+        async def handle(self, command: OpenCounter) -> CommandResponse[None]:
+            uow: ShopUnitOfWork = get_current_uow()
+            await uow.counters.add(Counter(command.counter_id))
+            await uow.session.flush()  # the row is written: the transaction holds the lock
+            written.set()
+            await finish.wait()
+            return CommandResponse(result=None)
+
+    class FindCounterHandler:
+        async def handle(self, query: FindCounter) -> QueryResponse[int | None]:
+            uow: ShopUnitOfWork = get_current_uow()
+            counter = await uow.counters.find(query.counter_id)
+            return QueryResponse(result=None if counter is None else counter.value)
+
+    registry = HandlerRegistry()
+    registry.register_command_handler(OpenCounter, OpenCounterHandler())
+    registry.register_query_handler(FindCounter, FindCounterHandler())
+    mediator = Mediator(registry, uow_factory=lambda: ShopUnitOfWork(session_factory))
+
+    command = asyncio.create_task(mediator.send(OpenCounter(counter_id="c")))
+    await written.wait()
+    async with asyncio.timeout(5.0):
+        during = await mediator.send(FindCounter(counter_id="c"))
+    finish.set()
+    await command
+    after = await mediator.send(FindCounter(counter_id="c"))
+
+    assert during.result is None, "the query saw a write that was not committed yet"
+    assert after.result == 0

@@ -31,7 +31,7 @@ from sqlalchemy import text
 from billing_service.bootstrap import NOTIFICATIONS_QUEUE as BILLING_NOTICES
 from billing_service.consumers import QUEUE_NAME as BILLING_QUEUE
 from cqrs_ddd_core.adapters.rabbitmq.dead_letters import DeadLetter, read_dead_letters
-from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
+from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, read_only
 from ordering_service.bootstrap import NOTIFICATIONS_QUEUE as ORDERING_NOTICES
 from ordering_service.consumers import QUEUE_NAME as ORDERING_QUEUE
 
@@ -77,7 +77,7 @@ async def read_state(ordering_db: str, billing_db: str, amqp_url: str | None = N
     ordering = create_engine(ordering_db)
     billing = create_engine(billing_db)
     try:
-        async with ordering.connect() as connection:
+        async with read_only(ordering).connect() as connection:
             orders = {
                 row.id: {
                     "status": row.status,
@@ -91,7 +91,7 @@ async def read_state(ordering_db: str, billing_db: str, amqp_url: str | None = N
             }
             ordering_outbox = await _outbox(connection)
             ordering_inbox = await _inbox(connection)
-        async with billing.connect() as connection:
+        async with read_only(billing).connect() as connection:
             invoices = [
                 dict(row._mapping)
                 for row in await connection.execute(

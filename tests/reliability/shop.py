@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
+from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, read_only
 from deploy.cluster import Cluster
 from tests.reliability.invariants import (
     MERCHANT,
@@ -110,7 +110,7 @@ class Progress:
 async def progress(ordering_db: str, billing_db: str) -> Progress:
     ordering, billing = create_engine(ordering_db), create_engine(billing_db)
     try:
-        async with ordering.connect() as connection:
+        async with read_only(ordering).connect() as connection:
             orders = (await connection.execute(text("SELECT COUNT(*) FROM orders"))).scalar_one()
             pending = (
                 await connection.execute(
@@ -118,7 +118,7 @@ async def progress(ordering_db: str, billing_db: str) -> Progress:
                 )
             ).scalar_one()
             unfinished = await _unfinished(connection)
-        async with billing.connect() as connection:
+        async with read_only(billing).connect() as connection:
             unfinished += await _unfinished(connection)
     finally:
         await ordering.dispose()

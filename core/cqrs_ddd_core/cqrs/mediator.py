@@ -235,6 +235,7 @@ class Mediator(ICommandBus, IQueryBus):
         correlation_id = query.correlation_id or get_correlation_id() or query.query_id
         query = _with_ids(query, correlation_id, None)
         uow = self._uow_factory()
+        uow.read_only = True
         with _Scope(uow, _current_task(), query.query_id, correlation_id, read_only=True):
             async with uow:  # never committed: leaving the block rolls back
                 return await self._handle_query(query)

@@ -42,6 +42,9 @@ class UnitOfWork(ABC):
         self._state = UnitOfWorkState.NEW
         self._on_commit: list[CommitCallback] = []
         self._on_close: list[CommitCallback] = []
+        self.read_only = False
+        """Set before entering when the work only reads (the mediator does, for a query): an
+        adapter may then take a cheaper transaction - on SQLite, one without the write lock."""
 
     @property
     def state(self) -> UnitOfWorkState:

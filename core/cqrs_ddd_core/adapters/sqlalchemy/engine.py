@@ -7,6 +7,11 @@ savepoint is not undone. So we take transaction control away from the driver
 database lock (up to ``busy_timeout``) instead of failing or overwriting each other. WAL lets
 readers of other processes carry on meanwhile.
 
+A connection that only reads has no business queueing for the write lock: `read_only` gives
+an engine (same pool) whose transactions begin ``DEFERRED`` - a WAL snapshot that never waits
+for writers. Health checks and the short reads outside a unit of work use it, so they stay fast
+while the service is busy writing.
+
 On PostgreSQL (asyncpg) the defaults are right; we only add ``pool_pre_ping``.
 Guide: docs/patterns/persistence.md.
 """
@@ -20,6 +25,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_READ_ONLY = "cqrs_read_only"
+"""The execution option `read_only` sets; the begin hook reads it."""
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -36,6 +44,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """``engine`` for connections that only read: same pool, no write lock taken on SQLite.
+
+    Writing through it on SQLite is still possible but unsafe (a deferred transaction can be
+    refused its upgrade): keep it for reads.
+    """
+    return engine.execution_options(**{_READ_ONLY: True})
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
@@ -58,6 +75,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_READ_ONLY):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
         # Take the write lock up front: a read-then-write transaction can then never be
         # overtaken between its read and its write.
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -24,6 +24,7 @@ from sqlalchemy import Column, String, Table, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from cqrs_ddd_core.adapters.sqlalchemy.engine import read_only
 from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata
 from cqrs_ddd_core.adapters.sqlalchemy.types import UtcDateTime
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import session_for
@@ -46,6 +47,7 @@ class SqlAlchemyInboxStorage(IInboxStorage):
 
     def __init__(self, engine: AsyncEngine, *, clock: Callable[[], datetime] = utc_now) -> None:
         self._engine = engine
+        self._reader = read_only(engine)
         self._clock = clock
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
@@ -57,7 +59,7 @@ class SqlAlchemyInboxStorage(IInboxStorage):
         session = session_for(uow, self._engine, "SqlAlchemyInboxStorage")
         if session is not None:
             return bool((await session.execute(query)).scalar())
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             return bool((await connection.execute(query)).scalar())
 
     async def mark_processed(

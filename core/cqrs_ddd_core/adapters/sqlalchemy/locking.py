@@ -41,6 +41,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
+from cqrs_ddd_core.adapters.sqlalchemy.engine import read_only
 from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata
 from cqrs_ddd_core.ports.locking import ILockStrategy, LockInfo
 from cqrs_ddd_core.primitives.exceptions import LockAcquisitionError, LockReleaseError
@@ -105,6 +106,7 @@ class SqlAlchemyLockStrategy(ILockStrategy):
                 f"SqlAlchemyLockStrategy supports SQLite and PostgreSQL, not {dialect!r}"
             )
         self._engine = engine
+        self._reader = read_only(engine)
         self._insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
         self._first_poll_interval = first_poll_interval
         self._max_poll_interval = max_poll_interval
@@ -241,7 +243,7 @@ class SqlAlchemyLockStrategy(ILockStrategy):
 
     async def health_check(self) -> bool:
         try:
-            async with self._engine.connect() as connection:
+            async with self._reader.connect() as connection:
                 await connection.execute(select(locks_table.c.resource_key).limit(1))
         except Exception:
             return False
@@ -249,7 +251,7 @@ class SqlAlchemyLockStrategy(ILockStrategy):
 
     async def get_active_locks(self) -> list[LockInfo]:
         t = locks_table
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             rows = (await connection.execute(select(t).where(t.c.expires_at > time.time()))).all()
         return [
             LockInfo(

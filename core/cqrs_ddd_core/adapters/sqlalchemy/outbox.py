@@ -49,6 +49,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cqrs_ddd_core.adapters.sqlalchemy.engine import read_only
 from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata
 from cqrs_ddd_core.adapters.sqlalchemy.types import UtcDateTime
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import session_for
@@ -97,6 +98,7 @@ class SqlAlchemyOutboxStorage(IOutboxStorage):
 
     def __init__(self, engine: AsyncEngine, *, clock: Callable[[], datetime] = utc_now) -> None:
         self._engine = engine
+        self._reader = read_only(engine)
         self._clock = clock
 
     async def save(
@@ -175,14 +177,14 @@ class SqlAlchemyOutboxStorage(IOutboxStorage):
 
     async def get(self, message_id: str) -> OutboxMessage | None:
         t = outbox_table
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             result = await connection.execute(select(t).where(t.c.message_id == message_id))
             row = result.mappings().one_or_none()
         return None if row is None else _from_row(row)
 
     async def list_dead(self, limit: int = 100) -> list[OutboxMessage]:
         t = outbox_table
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             result = await connection.execute(
                 select(t)
                 .where(t.c.status == OutboxStatus.DEAD.value)
@@ -206,7 +208,7 @@ class SqlAlchemyOutboxStorage(IOutboxStorage):
 
     async def count_by_status(self) -> dict[OutboxStatus, int]:
         t = outbox_table
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             result = await connection.execute(select(t.c.status, func.count()).group_by(t.c.status))
             found = {str(status): int(count) for status, count in result.all()}
         return {status: found.get(status.value, 0) for status in OutboxStatus}

@@ -6,6 +6,7 @@ not at all. A nested command runs in ``session.begin_nested()`` (a SAVEPOINT): i
 undoes only its own writes. The thing to notice: nothing here commits on its own - the mediator
 commits the root once, and ``on_commit`` callbacks run only after that commit succeeded.
 
+A query's unit of work (``read_only``) reads a snapshot without taking SQLite's write lock.
 A service subclasses it to expose its repositories (``uow.orders``).
 Scenario: features/core/unit_of_work.feature. Guide: docs/components/unit-of-work.md.
 """
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
+from cqrs_ddd_core.adapters.sqlalchemy.engine import read_only as read_only_engine
 from cqrs_ddd_core.cqrs.mediator import get_current_uow
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 from cqrs_ddd_core.primitives.exceptions import UnitOfWorkError
@@ -61,7 +63,12 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     async def _begin(self) -> None:
         # The session begins its transaction lazily, on the first statement: a query that
         # never touches the database never takes a connection.
-        self._session = self._session_factory()
+        bind = self._session_factory.kw.get("bind")
+        if self.read_only and isinstance(bind, AsyncEngine):
+            # A query: a snapshot that does not queue behind writers (see `read_only_engine`).
+            self._session = self._session_factory(bind=read_only_engine(bind))
+        else:
+            self._session = self._session_factory()
 
     async def _commit(self) -> None:
         await self.session.commit()
