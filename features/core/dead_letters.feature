@@ -30,3 +30,14 @@ Feature: Dead letters
     Then the outbox eventually lists the "OrderPlaced" of order "o-1" as dead with an error containing "ConnectionError"
     When the broker comes back and the dead message is re-driven
     Then the broker eventually receives "OrderPlaced" of order "o-1" exactly once
+
+  @rabbitmq
+  Scenario: A message that crashes every consumer taking it is dead-lettered, not redelivered forever
+    The crashed process records nothing; the next consumer sees the broker's "redelivered" flag
+    and counts the lost attempt. Code: core/cqrs_ddd_core/adapters/rabbitmq/consumer.py.
+    Given a consumer process on RabbitMQ that dies while handling a crashing message, allowed 3 attempts
+    When the broker delivers a crashing "OrderCreated" of order "o-6"
+    And a supervisor restarts the consumer each time it dies
+    Then the consumer died 3 times
+    And the message of order "o-6" is dead-lettered after 3 attempts with a reason containing "DeliveryLostError: attempt 3 was never settled: the consumer handling it was lost"
+    And the consumer that outlived it handles order "o-7"

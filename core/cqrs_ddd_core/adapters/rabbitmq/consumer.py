@@ -14,8 +14,12 @@ message comes back with the queue's name as routing key, so the key cannot be tr
 Replicas subscribing with the same queue name compete for its messages; another queue name
 gets its own copy of each.
 
-Attempts are counted by the broker (``x-death``), so only handler *failures* count: a message
-whose consumer died mid-handling comes back with ``redelivered`` set and the same count.
+Attempts are counted by the broker (``x-death``: one per pass through the retry queue). A
+message whose consumer was lost mid-handling (process killed, link cut) comes back with
+``redelivered`` set and no outcome recorded; that lost attempt is counted too, by sending it
+round the retry queue before it is handled again. Otherwise a message that crashes every
+consumer taking it would go round forever. The price: a redelivery waits ``retry_delay``, and
+a message prefetched but not yet started when its consumer was lost spends an attempt.
 Guide: docs/components/consumers.md.
 """
 
@@ -66,6 +70,10 @@ POISON_ERRORS: tuple[type[Exception], ...] = (
 
 CANCEL_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, *LINK_ERRORS)
 """What cancelling or closing may meet when the broker is slow or away: logged, not raised."""
+
+
+class DeliveryLostError(RuntimeError):
+    """A delivery was never settled: the consumer handling it was lost (killed, cut off)."""
 
 
 class NoHandlerError(LookupError):
@@ -276,6 +284,9 @@ class RabbitMQConsumer(IMessageConsumer):
         queue_name = subscription.topology.queue_name
         topic = original_topic(message, queue_name)
         attempt = previous_attempts(message, queue_name) + 1
+        if message.redelivered:
+            await self._count_lost_attempt(subscription, message, topic, attempt)
+            return
         try:
             payload = decode(message)
             handler = self._handler_for(subscription, message, topic)
@@ -303,6 +314,34 @@ class RabbitMQConsumer(IMessageConsumer):
             await settle(message.reject(requeue=False), message)
         else:
             await settle(message.ack(), message)
+
+    async def _count_lost_attempt(
+        self,
+        subscription: _Subscription,
+        message: AbstractIncomingMessage,
+        topic: str,
+        attempt: int,
+    ) -> None:
+        """``attempt`` was handed to a consumer that was lost before settling it: count it."""
+        queue_name = subscription.topology.queue_name
+        if attempt >= self._max_attempts:
+            error = DeliveryLostError(
+                f"attempt {attempt} was never settled: the consumer handling it was lost "
+                f"(killed or cut off) - a message that keeps doing this may crash its consumer"
+            )
+            await self._dead_letter(subscription, message, error, topic, attempt, poison=False)
+            return
+        logger.warning(
+            "%s %s on %s was redelivered: the consumer handling attempt %d of %d was lost; "
+            "counted as failed, back in %ss",
+            message.type,
+            message.message_id,
+            queue_name,
+            attempt,
+            self._max_attempts,
+            self._retry_delay,
+        )
+        await settle(message.reject(requeue=False), message)
 
     def _handler_for(
         self, subscription: _Subscription, message: AbstractIncomingMessage, topic: str
