@@ -28,7 +28,7 @@ from billing_service.domain import events as billing_events
 from cqrs_ddd_core.cqrs.command import Command
 from cqrs_ddd_core.cqrs.publishers.decorators import destination_of
 from cqrs_ddd_core.domain.events import DomainEvent
-from cqrs_ddd_core.ports.outbox import OutboxMessage, OutboxStatus
+from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, OutboxStatus
 from cqrs_ddd_core.primitives.exceptions import DomainError
 from cqrs_ddd_core.primitives.ids import new_id
 from demo.narration import Narrator
@@ -549,7 +549,9 @@ async def broker_outage(narrator: Narrator, stack: Stack, story: Story) -> None:
     narrator.say("broker back")
     with narrator.waiting("waiting for the order to complete"):
         status = await _wait_for_status(stack, order_id, {"CONFIRMED", "CANCELLED"})
-    final = await storage.get(event_id)
+    # The relay marks the row once the broker confirmed it, which can come after the order's
+    # round trip: wait for the mark, and show whatever it is if it never comes.
+    final = await _row_when_published(storage, event_id)
     delivered = [m for m in stack.tap.seen if m.event_id == event_id]
     invoices = (await stack.billing_http.get("/invoices", params={"order_id": order_id})).json()
     narrator.evidence(
@@ -867,6 +869,17 @@ async def _wait_for_status(stack: Stack, order_id: str, wanted: set[str]) -> str
             if status in wanted:
                 return status
             await asyncio.sleep(0.01)
+
+
+async def _row_when_published(storage: IOutboxStorage, event_id: str) -> OutboxMessage | None:
+    """The outbox row once it is published; as it is after `WAIT` seconds if it never is."""
+    deadline = asyncio.get_running_loop().time() + WAIT
+    while True:
+        row = await storage.get(event_id)
+        published = row is not None and row.status == OutboxStatus.PUBLISHED
+        if published or asyncio.get_running_loop().time() > deadline:
+            return row
+        await asyncio.sleep(0.01)
 
 
 async def _until(check: Callable[[], Any]) -> Any:
