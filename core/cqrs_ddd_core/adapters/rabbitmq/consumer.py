@@ -19,7 +19,8 @@ message whose consumer was lost mid-handling (process killed, link cut) comes ba
 ``redelivered`` set and no outcome recorded; that lost attempt is counted too, by sending it
 round the retry queue before it is handled again. Otherwise a message that crashes every
 consumer taking it would go round forever. The price: a redelivery waits ``retry_delay``, and
-a message prefetched but not yet started when its consumer was lost spends an attempt.
+the flag cannot tell the crasher from the messages in flight beside it (or handed back by a
+stopping consumer): each of those spends an attempt too.
 Guide: docs/components/consumers.md.
 """
 
