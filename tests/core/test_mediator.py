@@ -213,6 +213,31 @@ async def test_a_task_spawned_in_a_handler_never_joins_the_finished_unit_of_work
     assert late_command.causation_id == parent.causation_id  # caused by the spawning command
 
 
+async def test_a_command_sent_after_the_commit_runs_as_a_root_of_its_own() -> None:
+    """An ``on_commit`` callback runs while the scope still exists, but its unit of work is
+    committed: a command sent there must open a new one, not a savepoint in the old one."""
+    shop = build_shop()
+    follow_ups: list[CommandResponse[Any]] = []
+
+    async def after_placing(event: OrderPlaced) -> None:
+        if event.aggregate_id != "o-1":
+            return
+
+        async def follow_up() -> None:
+            command = PlaceOrderCommand(order_id="o-2", customer_id="c-1")
+            follow_ups.append(await shop.mediator.send(command))
+
+        get_current_uow().on_commit(follow_up)
+
+    shop.dispatcher.register(OrderPlaced, after_placing)
+    await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
+
+    assert [response.success for response in follow_ups] == [True]
+    assert len(shop.journal.opened) == 2
+    assert shop.journal.commits == 2
+    assert shop.committed("orders") == ["o-1", "o-2"]
+
+
 async def test_a_task_spawned_while_the_parent_still_runs_does_not_share_its_session() -> None:
     shop = build_shop()
     uows: list[Any] = []

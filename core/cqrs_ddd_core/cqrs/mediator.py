@@ -75,9 +75,18 @@ _current_scope: ContextVar[_Scope | None] = ContextVar("cqrs_ddd_scope", default
 
 
 def _active_scope() -> _Scope | None:
-    """The scope this code may join: open, and opened by the current task."""
+    """The scope this code may join: open, opened by the current task, its unit of work active.
+
+    Once the unit of work has committed or rolled back (its ``on_commit`` and ``on_close``
+    callbacks run then), a command sent is a root of its own, not a nested one.
+    """
     scope = _current_scope.get()
-    if scope is None or not scope.open or scope.owner is not _current_task():
+    if (
+        scope is None
+        or not scope.open
+        or scope.owner is not _current_task()
+        or not scope.uow.is_active
+    ):
         return None
     return scope
 
