@@ -8,9 +8,17 @@ import pytest
 
 from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
 from cqrs_ddd_core.cqrs.handler import EventHandler
+from cqrs_ddd_core.cqrs.mediator import get_current_uow
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.primitives.context import get_causation_id
+from tests.core.shop import (
+    OrderPlaced,
+    PlaceOrderCommand,
+    Reservation,
+    ShopUnitOfWork,
+    build_shop,
+)
 
 
 class ParcelSent(DomainEvent):
@@ -69,6 +77,29 @@ async def test_plain_async_functions_are_handlers_too() -> None:
     assert seen == ["p-7"]
 
 
+async def test_callable_objects_and_plain_functions_are_handlers_too() -> None:
+    class OnSent:
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        async def __call__(self, event: ParcelSent) -> None:
+            self.seen.append(event.parcel_id)
+
+    seen_by_function: list[str] = []
+
+    def on_sent(event: ParcelSent) -> None:
+        seen_by_function.append(event.parcel_id)
+
+    callable_object = OnSent()
+    dispatcher: EventDispatcher[ParcelSent] = EventDispatcher()
+    dispatcher.register(ParcelSent, callable_object)
+    dispatcher.register(ParcelSent, on_sent)
+    await dispatcher.dispatch(ParcelSent(parcel_id="p-8"))
+
+    assert callable_object.seen == ["p-8"]
+    assert seen_by_function == ["p-8"]
+
+
 async def test_a_failing_handler_is_retried_with_exponential_backoff() -> None:
     attempts: list[int] = []
     delays: list[float] = []
@@ -88,6 +119,27 @@ async def test_a_failing_handler_is_retried_with_exponential_backoff() -> None:
 
     assert attempts == [1, 2, 3, 4]
     assert delays == [1, 2, 3]
+
+
+async def test_a_retried_handler_does_not_find_the_writes_of_its_failed_attempt() -> None:
+    """Inside a command, each attempt runs in a savepoint: a failure undoes its own writes."""
+    shop = build_shop()
+    shop.dispatcher.max_retries = 1
+    shop.dispatcher.retry_delay = 0.001
+    attempts: list[int] = []
+
+    async def reserve_then_fail_once(event: OrderPlaced) -> None:
+        attempts.append(len(attempts) + 1)
+        uow: ShopUnitOfWork = get_current_uow()
+        await uow.reservations.add(Reservation(f"gift-{len(attempts)}", "gift-wrap", 1))
+        if len(attempts) == 1:
+            raise ConnectionError("gift service unavailable")
+
+    shop.dispatcher.register(OrderPlaced, reserve_then_fail_once)
+    await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
+
+    assert attempts == [1, 2]
+    assert shop.committed("reservations") == ["gift-2", "o-1"]
 
 
 def test_the_backoff_doubles_and_is_capped() -> None:

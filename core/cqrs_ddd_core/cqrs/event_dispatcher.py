@@ -1,10 +1,13 @@
 """`EventDispatcher`: delivers a domain event to every in-process handler registered for it.
 
 Handlers run one after another in priority order (lower first; ties keep registration
-order), awaited in the caller's task - so inside a command they run in its transaction, and a
-nested command they send joins its unit of work. A failing handler is retried with
-exponential backoff, then its error surfaces (and rolls the command back). Hooks let tests and
-instrumentation observe each call. Guide: docs/components/event-dispatcher.md.
+order; handlers of the ``handler_registry`` after them), awaited in the caller's task - so
+inside a command they run in its transaction, and a nested command they send joins its unit
+of work. A failing handler is retried with exponential backoff (each attempt in a savepoint,
+so a failed attempt's writes are undone before the next), then its error surfaces (and rolls
+the command back). The backoff waits with the transaction and its locks held: keep retries
+few and short. Hooks let tests and instrumentation observe each call.
+Guide: docs/components/event-dispatcher.md.
 """
 
 from __future__ import annotations
@@ -114,7 +117,10 @@ class EventDispatcher(Generic[E]):
             attempt += 1
             _notify(self._before, event, handler)
             try:
-                await _invoke(handler, event)
+                if self.max_retries:
+                    await _invoke_undoably(handler, event)
+                else:
+                    await _invoke(handler, event)
             except Exception as exc:
                 for hook in self._error:
                     _safe(hook, event, handler, exc, attempt)
@@ -141,6 +147,20 @@ async def _invoke(handler: Any, event: DomainEvent) -> None:
     result = method(event)
     if inspect.isawaitable(result):
         await result
+
+
+async def _invoke_undoably(handler: Any, event: DomainEvent) -> None:
+    """`_invoke` inside a savepoint of the current unit of work, if there is one: a retried
+    attempt must not find the writes of the attempt that failed."""
+    # Imported here: the mediator imports this module.
+    from cqrs_ddd_core.cqrs.mediator import get_current_uow
+
+    uow = get_current_uow()
+    if uow is None:
+        await _invoke(handler, event)
+        return
+    async with uow.savepoint():
+        await _invoke(handler, event)
 
 
 def _notify(hooks: list[Callable[[DomainEvent, Any], None]], event: DomainEvent, h: Any) -> None:

@@ -34,12 +34,13 @@ class HandlerRegistration:
     def __post_init__(self) -> None:
         # Decided once here, not on every message: resolve() runs on every send.
         is_class = inspect.isclass(self.source)
-        # A factory is a plain callable that is neither a class nor a handler itself.
+        # A factory is a callable that is neither a class nor a handler itself: it takes no
+        # argument, where a handler function (or callable object) takes the message.
         is_factory = (
             not is_class
             and callable(self.source)
             and not hasattr(self.source, "handle")
-            and not inspect.iscoroutinefunction(self.source)
+            and _takes_no_arguments(self.source)
         )
         object.__setattr__(self, "is_class", is_class)
         object.__setattr__(self, "is_factory", is_factory)
@@ -61,6 +62,17 @@ class HandlerRegistration:
             return self.source()
         return self.source
         # --8<-- [end:registration]
+
+
+def _takes_no_arguments(source: Callable[..., Any]) -> bool:
+    try:
+        parameters = inspect.signature(source).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (some builtins): not a factory
+        return False
+    return all(
+        p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        for p in parameters
+    )
 
 
 # --8<-- [start:registry]
