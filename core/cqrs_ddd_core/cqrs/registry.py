@@ -54,10 +54,10 @@ class HandlerRegistration:
             return _declared_return_type(self.source)
         return type(self.source)
 
-    def resolve(self, factory: Callable[[type], Any] | None = None) -> Any:
+    def resolve(self) -> Any:
         """The handler to call now: the instance, a new instance, or the factory's product."""
         if self.is_class:
-            return factory(self.source) if factory is not None else self.source()
+            return self.source()
         if self.is_factory:
             return self.source()
         return self.source

@@ -1,9 +1,10 @@
 """`CommandResponse` and `QueryResponse`: what a handler returns and the caller receives.
 
 A command handler returns its events in the response rather than publishing them: the
-mediator stamps them with the correlation and causation ids, dispatches them in-process and
-hands them to the outbox - all inside the transaction. ``success=False`` rolls the command
-back and nothing is published. Guide: docs/components/responses.md.
+mediator stamps them with the correlation and causation ids, the `OutboxMiddleware` writes
+them to the outbox, and the mediator dispatches them in-process - all inside the transaction.
+``success=False`` rolls the command back and nothing is published.
+Guide: docs/components/responses.md.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ The events of a rolled-back command never leave.
 Routing: given a `TopicRoutingPublisher` instead, each event goes where its route says
 (``@route_to("integration")`` -> the outbox in front of the broker, ``"notifications"`` -> a
 notifications outbox, ...) and an event with **no** route is skipped here: it stays in-process,
-where the mediator's dispatcher has handed it to its handlers already. Every destination
+for the handlers the mediator's dispatcher calls once the pipeline has returned. Every destination
 reached this way is called inside the transaction, so each must be transactional itself.
 Scenarios: features/core/outbox.feature, features/core/routing.feature.
 Guide: docs/components/outbox.md, docs/patterns/routing.md.

@@ -36,7 +36,7 @@ class UnitOfWorkState(Enum):
 
 
 class UnitOfWork(ABC):
-    """Base class of units of work. Adapters implement the four ``_`` hooks."""
+    """Base class of units of work. Adapters implement the ``_`` hooks."""
 
     def __init__(self) -> None:
         self._state = UnitOfWorkState.NEW

@@ -114,16 +114,6 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    async def flush(self, timeout: float = 10.0) -> int:
-        """Relay batches until no row is due; returns how many were published (for tests)."""
-        published = 0
-        async with asyncio.timeout(timeout):
-            while True:
-                result = await self.service.run_batch(self.batch_size)
-                published += result.published
-                if result.claimed == 0:
-                    return published
-
     async def list_dead(self, limit: int = 100) -> list[OutboxMessage]:
         """Messages that failed ``max_retries`` times, with their last error."""
         return await self.storage.list_dead(limit)

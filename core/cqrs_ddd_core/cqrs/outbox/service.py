@@ -162,9 +162,11 @@ class OutboxService:
         lost = [m for m in batch if m.attempts > allowed]
         for message in lost:
             error = (
-                f"claimed {message.attempts - 1} times without an outcome: the relay was lost "
-                f"while publishing it each time"
+                f"claimed {message.attempts - 1} times, more than its recorded failures allow: "
+                f"a relay was lost while publishing it, without an outcome"
             )
+            if message.last_error:
+                error += f" (last recorded error: {message.last_error})"
             logger.error(
                 "outbox message %s (%s) is dead: %s", message.message_id, message.topic, error
             )
