@@ -70,8 +70,7 @@ def _takes_no_arguments(source: Callable[..., Any]) -> bool:
     except (TypeError, ValueError):  # no signature to read (some builtins): not a factory
         return False
     return all(
-        p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        for p in parameters
+        p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters
     )
 
 
