@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker, topic_matches
+from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.primitives.exceptions import PoisonMessageError, PublishError
+from cqrs_ddd_core.primitives.topics import topic_matches
 from tests.messaging.support import ItemAdded, eventually
 
 

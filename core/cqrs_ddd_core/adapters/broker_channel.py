@@ -47,7 +47,8 @@ def rabbitmq_channel(amqp_url: str, exchange_name: str) -> BrokerChannel:
     address = urlsplit(amqp_url)
 
     async def healthy() -> bool:
-        return await _reachable(address.hostname or "localhost", address.port or 5672)
+        default_port = 5671 if address.scheme == "amqps" else 5672
+        return await _reachable(address.hostname or "localhost", address.port or default_port)
 
     async def close() -> None:
         await consumer.close()

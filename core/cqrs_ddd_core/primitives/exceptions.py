@@ -175,3 +175,11 @@ class PoisonMessageError(CQRSDDDError):
         self.reason = reason
         self.message_id = message_id
         super().__init__(reason)
+
+
+POISON_ERRORS: tuple[type[Exception], ...] = (
+    PoisonMessageError,
+    MessageHydrationError,
+    UnknownMessageTypeError,
+)
+"""Errors no retry can cure: every broker adapter dead-letters the message at once."""

@@ -251,7 +251,7 @@ def outbox_is_empty(run: Run, ordering: OrderingService) -> None:
 
 @then("after the commit the relay publishes it to the broker")
 def relay_publishes(run: Run, ordering: OrderingService) -> None:
-    assert run(ordering.outbox.flush) == 1
+    assert run(ordering.outbox.service.process_batch) == 1
     assert [p.topic for p in ordering.broker.published] == ["OrderPlaced"]
     assert run(ordering.storage.count_by_status)[OutboxStatus.PUBLISHED] == 1
 

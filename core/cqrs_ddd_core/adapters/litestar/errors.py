@@ -1,7 +1,7 @@
 """`EXCEPTION_HANDLERS`: the core's errors as HTTP responses a client can act on.
 
 Unknown id -> 404; a business rule or a stale write refused -> 409 with the reason; a lock
-that could not be had, or a database too busy to answer -> 503 (try again); a payload that
+that could not be had, or a database too busy or gone -> 503 (check, then try again); a payload that
 does not fit a command -> 400 naming each field, in the same shape as Litestar's own
 validation errors. Never a 500 for bad input.
 Both services pass this mapping to ``Litestar(exception_handlers=...)``.
@@ -45,8 +45,13 @@ def busy(_: Request[Any, Any, Any], exc: LockAcquisitionError) -> Response[dict[
 
 
 def unavailable(_: Request[Any, Any, Any], exc: OperationalError) -> Response[dict[str, Any]]:
-    # "database is locked", a dropped connection: the request did nothing and may be retried.
-    return error_response(503, f"The database is unavailable, try again: {exc.orig}")
+    # "database is locked", a dropped connection. Usually before anything was written; but a
+    # connection lost during the commit leaves the outcome unknown, so say so.
+    return error_response(
+        503,
+        f"The database is unavailable; the request may or may not have taken effect - check "
+        f"before retrying: {exc.orig}",
+    )
 
 
 def unstorable(_: Request[Any, Any, Any], exc: DataError) -> Response[dict[str, Any]]:

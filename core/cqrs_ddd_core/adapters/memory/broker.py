@@ -31,8 +31,9 @@ from typing import Any
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.ports.messaging import IMessageConsumer, IMessagePublisher, MessageHandler
 from cqrs_ddd_core.ports.outbox import utc_now
-from cqrs_ddd_core.primitives.exceptions import PoisonMessageError, PublishError
+from cqrs_ddd_core.primitives.exceptions import POISON_ERRORS, PublishError
 from cqrs_ddd_core.primitives.ids import new_id
+from cqrs_ddd_core.primitives.topics import topic_matches
 
 logger = logging.getLogger(__name__)
 
@@ -259,8 +260,8 @@ class InMemoryBroker(IMessagePublisher, IMessageConsumer):
         delivery.count += 1
         try:
             await worker.handler(delivery.envelope.payload)
-        except PoisonMessageError as exc:
-            self._dead_letter(queue, delivery, f"poison message: {exc.reason}")
+        except POISON_ERRORS as exc:
+            self._dead_letter(queue, delivery, f"poison message: {exc}")
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
             if delivery.count >= self.max_deliveries:
@@ -361,19 +362,3 @@ async def _stop_workers(workers: list[_Worker]) -> None:
 
 def _unavailable() -> Exception:
     return ConnectionError("broker unavailable (injected fault)")
-
-
-def topic_matches(pattern: str, topic: str) -> bool:
-    """AMQP topic matching: words split on ``.``; ``*`` is one word, ``#`` zero or more."""
-    return _match(pattern.split("."), topic.split("."))
-
-
-def _match(pattern: list[str], words: list[str]) -> bool:
-    if not pattern:
-        return not words
-    head, rest = pattern[0], pattern[1:]
-    if head == "#":
-        return any(_match(rest, words[i:]) for i in range(len(words) + 1))
-    if not words:
-        return False
-    return head in ("*", words[0]) and _match(rest, words[1:])

@@ -50,23 +50,13 @@ from cqrs_ddd_core.adapters.rabbitmq.dead_letters import (
 )
 from cqrs_ddd_core.adapters.rabbitmq.envelope import decode, original_topic, previous_attempts
 from cqrs_ddd_core.adapters.rabbitmq.publisher import LINK_ERRORS
-from cqrs_ddd_core.adapters.rabbitmq.topology import QueueTopology, topic_matches
+from cqrs_ddd_core.adapters.rabbitmq.topology import QueueTopology
 from cqrs_ddd_core.ports.messaging import IMessageConsumer, MessageHandler
 from cqrs_ddd_core.primitives.context import message_context
-from cqrs_ddd_core.primitives.exceptions import (
-    MessageHydrationError,
-    PoisonMessageError,
-    UnknownMessageTypeError,
-)
+from cqrs_ddd_core.primitives.exceptions import POISON_ERRORS
+from cqrs_ddd_core.primitives.topics import topic_matches
 
 logger = logging.getLogger(__name__)
-
-POISON_ERRORS: tuple[type[Exception], ...] = (
-    PoisonMessageError,
-    MessageHydrationError,
-    UnknownMessageTypeError,
-)
-"""Errors no retry can cure: the message goes to the dead-letter queue at once."""
 
 
 CANCEL_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, *LINK_ERRORS)
@@ -131,6 +121,7 @@ class RabbitMQConsumer(IMessageConsumer):
         self._dead_letter_channel: AbstractRobustChannel | None = None
         self._stopping = False
         self._lock = asyncio.Lock()
+        self._dead_letter_lock = asyncio.Lock()  # its own: stop() holds _lock while handlers finish
 
     # --- IMessageConsumer -----------------------------------------------------------------
 
@@ -435,11 +426,12 @@ class RabbitMQConsumer(IMessageConsumer):
 
     async def _dead_letter_exchange(self) -> AbstractExchange:
         """The default exchange on a channel of its own, with confirms and returns."""
-        if self._dead_letter_channel is None:
-            connection = await self._connection.get()
-            self._dead_letter_channel = await connection.channel(
-                publisher_confirms=True, on_return_raises=True
-            )
+        async with self._dead_letter_lock:  # handlers dead-letter concurrently: open it once
+            if self._dead_letter_channel is None:
+                connection = await self._connection.get()
+                self._dead_letter_channel = await connection.channel(
+                    publisher_confirms=True, on_return_raises=True
+                )
         return self._dead_letter_channel.default_exchange
 
 

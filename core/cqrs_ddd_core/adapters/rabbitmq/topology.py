@@ -17,7 +17,6 @@ in the ``x-death`` header, which gives the attempt number.
 The delay is the retry queue's ``x-message-ttl``: one delay per queue (a per-message TTL would
 wait behind the head of the queue). RabbitMQ refuses to redeclare a queue with other
 arguments, so changing ``retry_delay`` of an existing queue means deleting its retry queue.
-`topic_matches` is the topic exchange's binding rule, for dispatching on wildcard topics.
 Guide: docs/components/consumers.md.
 """
 
@@ -89,19 +88,3 @@ class QueueTopology:
         )
         await queue.bind(exchange, routing_key=topic)
         return exchange
-
-
-def topic_matches(pattern: str, topic: str) -> bool:
-    """AMQP topic matching: ``*`` is exactly one word, ``#`` zero or more."""
-
-    def match(words: list[str], keys: list[str]) -> bool:
-        if not words:
-            return not keys
-        head, rest = words[0], words[1:]
-        if head == "#":
-            return any(match(rest, keys[i:]) for i in range(len(keys) + 1))
-        if not keys:
-            return False
-        return (head in ("*", keys[0])) and match(rest, keys[1:])
-
-    return match(pattern.split("."), topic.split("."))

@@ -48,12 +48,9 @@ from cqrs_ddd_core.primitives.exceptions import LockAcquisitionError, LockReleas
 from cqrs_ddd_core.primitives.ids import new_id
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
 
-metadata = core_metadata
-"""The `MetaData` the locks table is defined on (shared with the core's other tables)."""
-
 locks_table = Table(
     "cqrs_locks",
-    metadata,
+    core_metadata,
     Column("resource_key", String(255), primary_key=True),
     Column("resource_type", String(100), nullable=False),
     Column("resource_id", String(150), nullable=False),

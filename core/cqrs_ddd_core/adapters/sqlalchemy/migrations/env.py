@@ -4,8 +4,9 @@ Two ways in. `migrate.upgrade` hands us an open connection of its async engine (
 ``run_sync``) inside its transaction: we only run the migrations on it. The ``alembic`` command
 line gives us ``sqlalchemy.url`` instead: we open an async engine ourselves and do the same
 through ``run_sync``, so SQLite (aiosqlite) and PostgreSQL (asyncpg) work alike.
-``target_metadata`` (for autogenerate and comparisons) is every core table, plus what a
-service passes in ``config.attributes["target_metadata"]``.
+``target_metadata`` (for autogenerate and comparisons) is what a service passes in
+``config.attributes["target_metadata"]`` - it includes `core_tables()` when it wants them -
+and the core tables alone otherwise.
 """
 
 from __future__ import annotations
