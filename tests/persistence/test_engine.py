@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import text
 
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, read_only
+from tests.persistence.databases import sqlite_url
 
 
 @pytest.fixture
 def url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'engine.db'}"
+    return sqlite_url(tmp_path)
 
 
 async def test_a_reader_is_not_held_up_by_a_writer_in_the_middle_of_a_transaction(
@@ -26,8 +27,9 @@ async def test_a_reader_is_not_held_up_by_a_writer_in_the_middle_of_a_transactio
             await connection.execute(text("INSERT INTO t VALUES (1)"))
         async with engine.connect() as writer:
             await writer.execute(text("UPDATE t SET v = 2"))  # holds the write lock
-            async with asyncio.timeout(2.0), read_only(engine).connect() as reader:
-                # The snapshot before the writer's commit, at once.
+            # A hang guard, under SQLite's 30 s busy timeout a queued reader would wait for.
+            async with asyncio.timeout(20.0), read_only(engine).connect() as reader:
+                # The snapshot before the writer's commit.
                 assert (await reader.execute(text("SELECT v FROM t"))).scalar_one() == 1
             await writer.commit()
         async with read_only(engine).connect() as reader:
@@ -36,35 +38,32 @@ async def test_a_reader_is_not_held_up_by_a_writer_in_the_middle_of_a_transactio
         await engine.dispose()
 
 
-async def test_a_second_writer_queues_for_the_write_lock_until_the_first_commits(
-    url: str,
-) -> None:
+async def test_two_read_then_write_transactions_queue_and_lose_no_update(url: str) -> None:
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
             await connection.execute(text("CREATE TABLE t (v INTEGER)"))
             await connection.execute(text("INSERT INTO t VALUES (0)"))
 
-        async def increment(entered: asyncio.Event, release: asyncio.Event) -> None:
+        first_read, second_read, go = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+        async def increment(has_read: asyncio.Event) -> None:
             async with engine.begin() as connection:
                 v = (await connection.execute(text("SELECT v FROM t"))).scalar_one()
-                entered.set()
-                await release.wait()
+                has_read.set()
+                await go.wait()
                 await connection.execute(text("UPDATE t SET v = :v"), {"v": v + 1})
 
-        first_in, second_in, go = asyncio.Event(), asyncio.Event(), asyncio.Event()
-        first = asyncio.create_task(increment(first_in, go))
-        await first_in.wait()
-        second = asyncio.create_task(increment(second_in, asyncio.Event()))
-        await asyncio.sleep(0.3)
-        assert not second_in.is_set(), "the second writer read before the first committed"
+        first = asyncio.create_task(increment(first_read))
+        await first_read.wait()
+        second = asyncio.create_task(increment(second_read))
+        # While the first holds the write lock, the second cannot even read.
+        await asyncio.wait([asyncio.create_task(second_read.wait())], timeout=0.3)
+        assert not second_read.is_set(), "the second writer read before the first committed"
         go.set()
-        await first
-        await second_in.wait()
-        # It read the first one's write, so no update is lost (it is still waiting to write).
-        second.cancel()
-        await asyncio.gather(second, return_exceptions=True)
+        await asyncio.gather(first, second)
+
         async with read_only(engine).connect() as reader:
-            assert (await reader.execute(text("SELECT v FROM t"))).scalar_one() == 1
+            assert (await reader.execute(text("SELECT v FROM t"))).scalar_one() == 2
     finally:
         await engine.dispose()

@@ -292,7 +292,7 @@ async def test_a_query_reads_a_snapshot_while_a_command_is_still_writing(
 
     command = asyncio.create_task(mediator.send(OpenCounter(counter_id="c")))
     await written.wait()
-    async with asyncio.timeout(5.0):
+    async with asyncio.timeout(20.0):  # a hang guard, under SQLite's 30 s busy timeout
         during = await mediator.send(FindCounter(counter_id="c"))
     finish.set()
     await command

@@ -28,7 +28,6 @@ pytestmark = pytest.mark.slow
 
 ACCOUNTS = ("c0", "c1", "c2")
 RUN_FOR = 3.0
-SLOW = 2.0  # far below the 10 s lock timeout a stall would end on
 
 
 @pytest.fixture
@@ -54,17 +53,15 @@ async def test_payments_by_message_and_deposits_never_stall_each_other(
     for account in ACCOUNTS:
         await service.mediator.send(OpenAccountCommand(account_id=account, balance=Decimal(1000)))
     started = time.monotonic()
-    slowest: list[float] = []
 
     async def deposits(offset: int) -> None:
         n = offset
         while time.monotonic() - started < RUN_FOR:
             n += 1
-            began = time.monotonic()
+            # A stall ends in a lock timeout: raised here, or a redelivery of the payment.
             await service.mediator.send(
                 DepositCommand(account_id=ACCOUNTS[n % 3], amount=Decimal(1))
             )
-            slowest.append(time.monotonic() - began)
 
     async def orders() -> int:
         n = 0
@@ -83,7 +80,6 @@ async def test_payments_by_message_and_deposits_never_stall_each_other(
         )
         await broker.drain(timeout=30)
 
-    assert max(slowest) < SLOW, f"a deposit waited {max(slowest):.1f}s"
     redelivered = [r.getMessage() for r in caplog.records if "redeliver" in r.getMessage()]
     assert redelivered == []
     assert service.consumer.processed == published

@@ -53,7 +53,8 @@ class CrashLoop:
                 return
             self.exit_codes.append(exited.result())
             await self.start()
-        pytest.fail(f"the consumer died {len(self.exit_codes)} times and is still dying")
+        # An AssertionError, not pytest.fail: a BaseException would stop the scenario's loop.
+        raise AssertionError(f"the consumer died {len(self.exit_codes)} times and is still dying")
 
     async def dead_letters(self) -> list[DeadLetter]:
         return await self.observer.dead_letters(self.queue_name)
