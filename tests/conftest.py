@@ -23,6 +23,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from tests.messaging.support import OffsetClock
+
 Run = Callable[..., Any]
 
 
@@ -39,6 +41,12 @@ def pytest_bdd_before_step_call(
             f"Step {step.name!r} is 'async def': pytest-bdd would never await it. Write it "
             f"as a plain function that calls run(coroutine_function, *args)."
         )
+
+
+@pytest.fixture
+def outbox_clock() -> OffsetClock:
+    """The clock of the outbox storages under test: real time that a test can move forward."""
+    return OffsetClock()
 
 
 @pytest.fixture

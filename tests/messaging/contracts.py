@@ -10,8 +10,9 @@ writes in::
     class TestSqliteOutbox(OutboxStorageContract):
         pass
 
-(``inbox_backend`` likewise for `InboxStorageContract`). The tests use the storage's own clock
-(real time): leases and retry times are short, and no test depends on how fast it runs.
+(``inbox_backend`` likewise for `InboxStorageContract`). The outbox storage is given the
+``outbox_clock`` fixture (an `OffsetClock`: real time that a test can move forward), so a lease
+runs out when a test says so, never because the machine was slow.
 Nothing here keeps a transaction open while another one waits on it, so the suites also run on
 SQLite, whose writers queue one at a time.
 """
@@ -30,6 +31,7 @@ from cqrs_ddd_core.ports.inbox import IInboxStorage
 from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, OutboxStatus, utc_now
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 from cqrs_ddd_core.primitives.exceptions import ConcurrencyError
+from tests.messaging.support import OffsetClock
 
 UowFactory = Callable[[], UnitOfWork]
 Backend = tuple[Any, UowFactory]
@@ -136,17 +138,17 @@ class OutboxStorageContract:
         assert sorted(claimed) == sorted(r.message_id for r in rows)
 
     async def test_a_leased_row_is_not_claimable_until_its_lease_expires(
-        self, outbox_backend: Backend
+        self, outbox_backend: Backend, outbox_clock: OffsetClock
     ) -> None:
         storage: IOutboxStorage = outbox_backend[0]
         row = message()
         await save_committed(outbox_backend, row)
 
-        first = await storage.claim_batch(10, lease_seconds=0.2)
+        first = await storage.claim_batch(10, lease_seconds=30)
         assert [c.message_id for c in first] == [row.message_id]
-        assert await storage.claim_batch(10, lease_seconds=0.2) == []
+        assert await storage.claim_batch(10, lease_seconds=30) == []
 
-        await asyncio.sleep(0.35)  # the first relay "crashed": its lease runs out
+        outbox_clock.advance(31)  # the first relay "crashed": its lease runs out
         second = await storage.claim_batch(10, lease_seconds=30)
 
         assert [c.message_id for c in second] == [row.message_id]
@@ -154,13 +156,13 @@ class OutboxStorageContract:
         assert second[0].claim_token != first[0].claim_token
 
     async def test_a_relay_whose_lease_expired_cannot_mark_the_row_another_holds(
-        self, outbox_backend: Backend
+        self, outbox_backend: Backend, outbox_clock: OffsetClock
     ) -> None:
         storage: IOutboxStorage = outbox_backend[0]
         row = message()
         await save_committed(outbox_backend, row)
-        stale = await storage.claim_batch(1, lease_seconds=0.2)
-        await asyncio.sleep(0.35)
+        stale = await storage.claim_batch(1, lease_seconds=30)
+        outbox_clock.advance(31)
         current = await storage.claim_batch(1, lease_seconds=30)
         stale_token = stale[0].claim_token or ""
 
@@ -176,11 +178,13 @@ class OutboxStorageContract:
 
     # --- outcomes ------------------------------------------------------------------------
 
-    async def test_a_published_row_is_never_claimed_again(self, outbox_backend: Backend) -> None:
+    async def test_a_published_row_is_never_claimed_again(
+        self, outbox_backend: Backend, outbox_clock: OffsetClock
+    ) -> None:
         storage: IOutboxStorage = outbox_backend[0]
         rows = [message(), message()]
         await save_committed(outbox_backend, *rows)
-        claimed = await storage.claim_batch(10, lease_seconds=0.1)
+        claimed = await storage.claim_batch(10, lease_seconds=30)
         token = claimed[0].claim_token or ""
 
         marked = await storage.mark_published([r.message_id for r in rows], token)
@@ -190,11 +194,13 @@ class OutboxStorageContract:
         assert stored is not None
         assert stored.status is OutboxStatus.PUBLISHED
         assert stored.published_at is not None
-        await asyncio.sleep(0.2)  # even after the lease would have run out
+        outbox_clock.advance(31)  # even after the lease would have run out
         assert await storage.claim_batch(10, lease_seconds=30) == []
         assert (await storage.count_by_status())[OutboxStatus.PUBLISHED] == 2
 
-    async def test_a_failed_row_waits_until_its_retry_time(self, outbox_backend: Backend) -> None:
+    async def test_a_failed_row_waits_until_its_retry_time(
+        self, outbox_backend: Backend, outbox_clock: OffsetClock
+    ) -> None:
         storage: IOutboxStorage = outbox_backend[0]
         later, soon = message(name="later"), message(name="soon")
         await save_committed(outbox_backend, later, soon)
@@ -210,7 +216,7 @@ class OutboxStorageContract:
         assert await storage.mark_failed(
             soon.message_id, token, error="E: broker down", retry_at=utc_now()
         )
-        await asyncio.sleep(0.05)
+        outbox_clock.advance(1)  # "soon" is due, "later" (a minute) is not
 
         retried = await storage.claim_batch(10, lease_seconds=30)
         assert [r.message_id for r in retried] == [soon.message_id]

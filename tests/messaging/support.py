@@ -7,11 +7,13 @@ import inspect
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from cqrs_ddd_core.cqrs.publishers.decorators import route_to
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
+from cqrs_ddd_core.ports.outbox import utc_now
 
 
 class ItemAdded(DomainEvent):
@@ -79,3 +81,20 @@ async def eventually(
                 await asyncio.sleep(0.005)
     except TimeoutError:
         raise AssertionError(f"not within {timeout}s: {what or condition}") from None
+
+
+class OffsetClock:
+    """Real time, plus however far a test moved it: a lease "runs out" at once, on any machine.
+
+    Give it to a storage as ``clock=``. Time still flows, so everything else behaves as with
+    the real clock; `advance` replaces a sleep that a slow machine could make too short.
+    """
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)

@@ -12,7 +12,7 @@ from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
 from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
 from cqrs_ddd_core.cqrs.outbox.service import OutboxService
 from cqrs_ddd_core.ports.outbox import OutboxMessage, OutboxStatus
-from tests.messaging.support import ItemAdded, RecordingPublisher, eventually
+from tests.messaging.support import ItemAdded, OffsetClock, RecordingPublisher, eventually
 
 
 async def filled_storage(count: int) -> InMemoryOutboxStorage:
@@ -148,12 +148,14 @@ async def test_a_hung_publish_fails_the_row_instead_of_the_relay() -> None:
     assert stored.last_error.startswith("TimeoutError")
 
 
-async def test_a_crashed_relays_claim_expires_and_another_relay_publishes_it() -> None:
-    storage = InMemoryOutboxStorage()
+async def test_a_crashed_relays_claim_expires_and_another_relay_publishes_it(
+    outbox_clock: OffsetClock,
+) -> None:
+    storage = InMemoryOutboxStorage(clock=outbox_clock)
     row = OutboxMessage.create("ItemAdded", ItemAdded(sku="x"))
     await storage.save([row])
     hung = RecordingPublisher(delay=10)
-    crashing = OutboxService(storage, hung, lease_seconds=0.1, publish_timeout=30)
+    crashing = OutboxService(storage, hung, lease_seconds=30, publish_timeout=30)
     crashed = asyncio.create_task(crashing.process_batch())
     await eventually(lambda: hung.calls == 1, what="the first relay is publishing")
     crashed.cancel()  # the relay dies mid-publish: its row stays claimed
@@ -161,7 +163,7 @@ async def test_a_crashed_relays_claim_expires_and_another_relay_publishes_it() -
     healthy = RecordingPublisher()
     survivor = OutboxService(storage, healthy)
     assert await survivor.process_batch() == 0, "the lease still holds"
-    await asyncio.sleep(0.15)
+    outbox_clock.advance(31)
     assert await survivor.process_batch() == 1
 
     assert healthy.counts_by_id() == Counter({row.message_id: 1})

@@ -41,7 +41,7 @@ from cqrs_ddd_core.ports.outbox import OutboxMessage, OutboxStatus
 from cqrs_ddd_core.primitives.context import get_correlation_id
 from cqrs_ddd_core.primitives.ids import new_id
 from tests.conftest import Run
-from tests.messaging.support import RecordingPublisher, eventually
+from tests.messaging.support import OffsetClock, RecordingPublisher, eventually
 
 # --- ordering: commands and events ---------------------------------------------------------
 
@@ -144,7 +144,8 @@ class Messaging:
         default_factory=lambda: InMemoryBroker(max_deliveries=3, redelivery_delay=0.005)
     )
     ordering_store: InMemoryStore = field(default_factory=InMemoryStore)
-    outbox_storage: InMemoryOutboxStorage = field(default_factory=InMemoryOutboxStorage)
+    outbox_clock: OffsetClock = field(default_factory=OffsetClock)
+    outbox_storage: InMemoryOutboxStorage = field(init=False)
     outboxes: list[BufferedOutbox] = field(default_factory=list)
     mediator: Mediator | None = None
     notifications: RecordingPublisher = field(default_factory=RecordingPublisher)
@@ -159,6 +160,9 @@ class Messaging:
     router: TopicRoutingPublisher | None = None
     error: BaseException | None = None
     crashed: asyncio.Task[int] | None = None
+
+    def __post_init__(self) -> None:
+        self.outbox_storage = InMemoryOutboxStorage(clock=self.outbox_clock)
 
     @property
     def inbox(self) -> InMemoryInboxStorage:
@@ -337,7 +341,7 @@ def events_waiting(messaging: Messaging, count: int) -> None:
 @given("a relay that claimed it crashed while publishing")
 def relay_crashed(messaging: Messaging) -> None:
     hung = RecordingPublisher(delay=60)
-    relay = OutboxService(messaging.outbox_storage, hung, lease_seconds=0.3, publish_timeout=120)
+    relay = OutboxService(messaging.outbox_storage, hung, lease_seconds=30, publish_timeout=120)
 
     async def crash() -> None:
         messaging.crashed = asyncio.create_task(relay.process_batch())
@@ -414,7 +418,7 @@ def relays_race(messaging: Messaging, count: int) -> None:
 
 @when("the lease runs out")
 def lease_runs_out(messaging: Messaging) -> None:
-    messaging.run(asyncio.sleep, 0.4)
+    messaging.outbox_clock.advance(31)
 
 
 @when(parsers.parse('the broker delivers the same "{topic}" of order "{order_id}" {times:d} times'))
