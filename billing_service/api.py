@@ -29,10 +29,10 @@ from billing_service.application.queries import GetAccountQuery, ListInvoicesQue
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
 from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifications
 from cqrs_ddd_core.ports.bus import ICommandBus
-from cqrs_ddd_core.primitives.text import STORABLE_TEXT
+from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 
 Hook = Callable[[], Awaitable[None]]
-AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
+AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=IDENTIFIER)]
 AccountIdPath = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
 
 

@@ -2,9 +2,9 @@
 
 The one thing to notice: the API holds no business logic. It validates the *shape* of the
 input (a 400 naming the field), sends one command or query, and maps the application's errors
-to status codes: unknown id -> 404, a refused state change -> 409 with the reason, a busy
-resource -> 503. Money arrives as a decimal string or a number and leaves as a decimal string.
-OpenAPI: ``/schema``. Guide: docs/patterns/bounded-contexts.md.
+to status codes: unknown id -> 404, a refused state change -> 409 with the reason, a database
+too busy or gone -> 503. Money arrives as a decimal string or a number and leaves as a decimal
+string. OpenAPI: ``/schema``. Guide: docs/patterns/bounded-contexts.md.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
 from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifications
 from cqrs_ddd_core.ports.bus import ICommandBus
-from cqrs_ddd_core.primitives.text import STORABLE_TEXT
+from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 from ordering_service.application.commands import CreateOrderCommand, OrderItem, ShipOrderCommand
 from ordering_service.application.dtos import OrderDTO
 from ordering_service.application.queries import GetOrderQuery, ListOrdersQuery
@@ -35,7 +35,7 @@ OrderId = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STOR
 class CreateOrderRequest(BaseModel):
     """``POST /orders``: who orders what."""
 
-    customer_id: str = Field(min_length=1, max_length=64, pattern=STORABLE_TEXT)
+    customer_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     items: list[OrderItem] = Field(min_length=1, max_length=100)
 
 
@@ -74,7 +74,7 @@ async def ship_order(order_id: OrderId, bus: NamedDependency[ICommandBus]) -> di
 
 
 def create_app(
-    bus: NamedDependency[ICommandBus],
+    bus: ICommandBus,
     *,
     health_check: HealthCheck,
     notification_feed: Sequence[dict[str, Any]] = (),

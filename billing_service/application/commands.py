@@ -19,7 +19,7 @@ from pydantic import Field
 
 from cqrs_ddd_core.cqrs.command import Command
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
-from cqrs_ddd_core.primitives.text import STORABLE_TEXT
+from cqrs_ddd_core.primitives.text import IDENTIFIER
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
 PositiveMoney = Annotated[
@@ -30,14 +30,14 @@ PositiveMoney = Annotated[
 class OpenAccountCommand(Command[str]):
     """Open ``account_id`` with an opening ``balance``; the result is the account id."""
 
-    account_id: str = Field(min_length=1, max_length=64, pattern=STORABLE_TEXT)
+    account_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     balance: Money = Decimal("0")
 
 
 class DepositCommand(Command[Decimal]):
     """Add ``amount`` to an account; the result is the new balance."""
 
-    account_id: str = Field(min_length=1, max_length=64, pattern=STORABLE_TEXT)
+    account_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     amount: PositiveMoney
 
     def get_critical_resources(self) -> list[ResourceIdentifier]:
@@ -47,8 +47,8 @@ class DepositCommand(Command[Decimal]):
 class TransferFundsCommand(Command[str]):
     """Move ``amount`` between two accounts; the result is the transfer id."""
 
-    from_account: str = Field(min_length=1, max_length=64, pattern=STORABLE_TEXT)
-    to_account: str = Field(min_length=1, max_length=64, pattern=STORABLE_TEXT)
+    from_account: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
+    to_account: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     amount: PositiveMoney
 
     def get_critical_resources(self) -> list[ResourceIdentifier]:
@@ -65,10 +65,10 @@ class PayInvoiceCommand(Command[str]):
     The result is the invoice id; a refused payment is a FAILED invoice, not an error.
     """
 
-    order_id: str = Field(min_length=1, pattern=STORABLE_TEXT)
-    customer_id: str = Field(min_length=1, pattern=STORABLE_TEXT)
+    order_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
+    customer_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     amount: PositiveMoney
-    merchant_account: str = Field(min_length=1, pattern=STORABLE_TEXT)
+    merchant_account: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
 
     def get_critical_resources(self) -> list[ResourceIdentifier]:
         # The invoice lock makes two deliveries of one order pay once; the account locks are

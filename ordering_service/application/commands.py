@@ -11,7 +11,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cqrs_ddd_core.cqrs.command import Command
-from cqrs_ddd_core.primitives.text import STORABLE_TEXT
+from cqrs_ddd_core.primitives.text import IDENTIFIER
 
 
 class OrderItem(BaseModel):
@@ -19,7 +19,7 @@ class OrderItem(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    sku: str = Field(min_length=1, max_length=64, pattern=STORABLE_TEXT)
+    sku: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     quantity: int = Field(ge=1, le=10_000)
     unit_price: Decimal = Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False)
 
@@ -31,7 +31,7 @@ MAX_ORDER_TOTAL = Decimal("999999999999.99")
 class CreateOrderCommand(Command[str]):
     """Place an order; the result is the new order's id."""
 
-    customer_id: str = Field(min_length=1, max_length=64, pattern=STORABLE_TEXT)
+    customer_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     items: list[OrderItem] = Field(min_length=1, max_length=100)
 
     @field_validator("items")

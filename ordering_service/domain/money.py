@@ -26,4 +26,5 @@ def to_money(value: Decimal | int | str, *, field: str = "amount") -> Decimal:
         raise DomainError(f"{field} must be a finite number, got {value!r}")
     if amount != amount.quantize(CENT):
         raise DomainError(f"{field} {value!r} has fractions of a cent; use at most 2 decimals")
-    return amount.quantize(CENT)
+    amount = amount.quantize(CENT)
+    return abs(amount) if amount.is_zero() else amount  # "-0" is zero, never "-0.00"

@@ -69,6 +69,13 @@ async def test_opening_an_existing_account_is_409(client: Client) -> None:
     assert "already exists" in response.json()["detail"]
 
 
+async def test_an_opening_balance_of_minus_zero_is_zero(client: Client) -> None:
+    response = await client.post("/accounts", json={"account_id": "zero", "balance": "-0"})
+
+    assert response.status_code == 201, response.text
+    assert await balance_of(client, "zero") == "0.00"
+
+
 async def test_an_unknown_account_is_404(client: Client) -> None:
     assert (await client.get("/accounts/ghost")).status_code == 404
     response = await client.post("/accounts/ghost/deposits", json={"amount": "1"})
@@ -134,6 +141,8 @@ async def test_insufficient_funds_are_409_with_the_reason_and_change_nothing(
     ("path", "body", "field"),
     [
         ("/accounts", {"account_id": "", "balance": "1"}, "account_id"),
+        ("/accounts", {"account_id": "   ", "balance": "1"}, "account_id"),
+        ("/transfers", {"from_account": " ", "to_account": "b", "amount": "5"}, "from_account"),
         ("/accounts", {"account_id": "a", "balance": "-1"}, "balance"),
         ("/accounts", {"account_id": "a", "balance": "lots"}, "balance"),
         ("/accounts", {"account_id": "a", "balance": "1.005"}, "balance"),

@@ -94,6 +94,11 @@ async def test_an_unknown_order_is_404(client: Client) -> None:
     ("body", "field"),
     [
         ({"customer_id": "a", "items": []}, "items"),
+        (
+            {"customer_id": "  ", "items": [{"sku": "b", "quantity": 1, "unit_price": "1"}]},
+            "customer_id",
+        ),
+        ({"customer_id": "a", "items": [{"sku": " ", "quantity": 1, "unit_price": "1"}]}, "sku"),
         ({"items": [{"sku": "b", "quantity": 1, "unit_price": "1"}]}, "customer_id"),
         (
             {"customer_id": "a", "items": [{"sku": "b", "quantity": 0, "unit_price": "1"}]},
