@@ -29,6 +29,10 @@ from ordering_service.infrastructure.tables import order_summaries, orders, ship
 class SqlOrderRepository(SqlAlchemyRepository[Order]):
     table = orders
 
+    @property
+    def kind(self) -> str:
+        return "Order"  # as the in-memory store names it: one error text in every mode
+
     def _to_row(self, order: Order) -> dict[str, Any]:
         return {
             "customer_id": order.customer_id,
@@ -56,6 +60,10 @@ class SqlOrderRepository(SqlAlchemyRepository[Order]):
 
 class SqlShipmentRepository(SqlAlchemyRepository[Shipment]):
     table = shipments
+
+    @property
+    def kind(self) -> str:
+        return "Shipment"  # as the in-memory store names it: one error text in every mode
 
     def _to_row(self, shipment: Shipment) -> dict[str, Any]:
         return {"order_id": shipment.order_id}

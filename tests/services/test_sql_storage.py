@@ -32,7 +32,7 @@ from billing_service.infrastructure.tables import billing_metadata
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.migrate import core_tables
-from cqrs_ddd_core.primitives.exceptions import DomainError
+from cqrs_ddd_core.primitives.exceptions import DomainError, NotFoundError
 from ordering_service import bootstrap as ordering_bootstrap
 from ordering_service.application.commands import (
     ConfirmOrderCommand,
@@ -152,6 +152,13 @@ async def test_a_refused_shipment_rolls_back_the_nested_shipment_in_sql(
 
     order = (await send(GetOrderQuery(order_id=order_id))).result
     assert (order.status, order.shipment_id) == ("PENDING", None)
+
+
+async def test_an_unknown_order_is_named_as_in_memory_not_by_its_table(
+    ordering: ordering_bootstrap.OrderingService,
+) -> None:
+    with pytest.raises(NotFoundError, match=r"^Order 'nope' was not found"):
+        await ordering.mediator.send(ShipOrderCommand(order_id="nope"))
 
 
 async def test_the_merchant_account_exists_from_start_up(
