@@ -30,7 +30,6 @@ from typing import Any
 
 from litestar import Litestar
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from billing_service import api, faults
@@ -240,7 +239,7 @@ def build_lock_strategy(engine: AsyncEngine) -> tuple[ILockStrategy, AsyncEngine
     """
     if not is_sqlite(engine):
         return SqlAlchemyLockStrategy(engine), None
-    database = make_url(str(engine.url.render_as_string(hide_password=False))).database or ""
+    database = engine.url.database or ""
     lock_engine = create_engine(f"sqlite+aiosqlite:///{Path(database).with_suffix('.locks.db')}")
     return SqlAlchemyLockStrategy(lock_engine), lock_engine
 

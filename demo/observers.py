@@ -23,12 +23,14 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from billing_service import consumers as billing_consumers
 from cqrs_ddd_core.ports.locking import ILockStrategy
 from cqrs_ddd_core.ports.messaging import IMessageConsumer
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
+from ordering_service import consumers as ordering_consumers
 
-INTEGRATION_TOPICS = ("OrderCreated", "PaymentCaptured", "PaymentFailed")
-"""The topics the two services exchange (``@route_to("integration")`` events)."""
+INTEGRATION_TOPICS = (*billing_consumers.TOPICS, *ordering_consumers.TOPICS)
+"""The topics the two services exchange: what each one's consumer subscribes to."""
 NOTIFICATION_TOPICS = "notifications.#"
 
 

@@ -27,6 +27,7 @@ import httpx
 from litestar import Litestar
 
 from billing_service import bootstrap as billing_bootstrap
+from billing_service import consumers as billing_consumers
 from billing_service.bootstrap import BillingService
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.adapters.rabbitmq import RabbitMQConsumer
@@ -38,8 +39,8 @@ from ordering_service import bootstrap as ordering_bootstrap
 from ordering_service.bootstrap import OrderingService
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
-BILLING_ORDERS_QUEUE = "billing.orders"
-"""Billing's queue of ordering's `OrderCreated` (billing_service/consumers.py)."""
+BILLING_ORDERS_QUEUE = billing_consumers.QUEUE_NAME
+"""Billing's queue of ordering's `OrderCreated`."""
 TAP_INTEGRATION = "demo.tap.integration"
 
 

@@ -22,6 +22,7 @@ from rich.tree import Tree
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from billing_service import bootstrap as billing_bootstrap
 from billing_service.application import commands as billing_commands
 from billing_service.application.commands import TransferFundsCommand
 from billing_service.domain import events as billing_events
@@ -46,7 +47,7 @@ from ordering_service.infrastructure.tables import shipments
 T = TypeVar("T")
 WAIT = 15.0
 """Seconds any wait may take before the demo reports a failure instead of hanging."""
-MERCHANT = "merchant"
+MERCHANT = billing_bootstrap.BillingSettings.merchant_account
 ACCOUNTS = ("ada", "bob", MERCHANT)
 
 
@@ -552,7 +553,7 @@ async def broker_outage(narrator: Narrator, stack: Stack, story: Story) -> None:
     # The relay marks the row once the broker confirmed it, which can come after the order's
     # round trip: wait for the mark, and show whatever it is if it never comes.
     final = await _row_when_published(storage, event_id)
-    delivered = [m for m in stack.tap.seen if m.event_id == event_id]
+    delivered = _copies(stack, event_id)
     invoices = (await stack.billing_http.get("/invoices", params={"order_id": order_id})).json()
     narrator.evidence(
         "afterwards",

@@ -54,7 +54,8 @@ def up(billing_replicas: int) -> int:
     try:
         cluster.start()
     except (RuntimeError, TimeoutError) as error:
-        print(f"a service did not become healthy: {error}")
+        print(f"a service did not become healthy: {error}; stopping the others")
+        cluster.stop()  # no pid files were written: `down` could not find them later
         return 1
     for process in cluster.processes:
         (STATE / f"{process.name}.pid").write_text(str(process.pid))

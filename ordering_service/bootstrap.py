@@ -289,7 +289,7 @@ def build(settings: OrderingSettings, *, broker: InMemoryBroker | None = None) -
         broker=faults.relay_publisher(channel.publisher),  # itself unless a FAULT_ is set
         poll_interval=settings.outbox_poll_interval,
         wait_delay=0.002,
-        lease_seconds=faults.relay_lease_seconds(),
+        **faults.relay_options(),  # nothing unless a FAULT_ is set
     )
     mediator = build_mediator(storage.uow_factory, build_middleware(outbox))
     consumer = payment_results_consumer(

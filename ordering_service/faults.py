@@ -3,7 +3,7 @@
 The reliability suite (tests/reliability/) starts ordering as an OS process with one of these
 environment variables set, to make a failure happen exactly where it wants it. Unset - as in
 every deployment - `relay_publisher` returns the broker's publisher itself and
-`relay_lease_seconds` the default lease.
+`relay_options` nothing, so the relay keeps the core's own defaults.
 
 ``FAULT_KILL_AFTER_PUBLISH=<n>``
     The outbox relay kills its own process (SIGKILL: no shutdown hook, nothing marked) right
@@ -21,13 +21,12 @@ import logging
 import os
 import signal
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LEASE_SECONDS = 30.0
 COUNTED_TOPIC = "OrderCreated"
 
 
@@ -43,9 +42,16 @@ def relay_publisher(
     return _KillAfterPublish(publisher, kill_after)
 
 
-def relay_lease_seconds(env: Mapping[str, str] | None = None) -> float:
+class RelayOptions(TypedDict, total=False):
+    """Keyword arguments of the relay (`BufferedOutbox`) that a fault switch overrides."""
+
+    lease_seconds: float
+
+
+def relay_options(env: Mapping[str, str] | None = None) -> RelayOptions:
     env = os.environ if env is None else env
-    return float(env.get("FAULT_RELAY_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+    lease = env.get("FAULT_RELAY_LEASE_SECONDS")
+    return {} if lease is None else {"lease_seconds": float(lease)}
 
 
 class _KillAfterPublish(IMessagePublisher):

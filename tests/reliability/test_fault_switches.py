@@ -32,7 +32,7 @@ def test_without_fault_variables_the_services_wire_their_own_objects_untouched()
     bus, publisher = Bus(), Publisher()
     assert billing_faults.payment_bus(bus, env={}) is bus
     assert ordering_faults.relay_publisher(publisher, env={}) is publisher
-    assert ordering_faults.relay_lease_seconds(env={}) == ordering_faults.DEFAULT_LEASE_SECONDS
+    assert ordering_faults.relay_options(env={}) == {}
 
 
 def test_a_fault_variable_wraps_what_it_breaks() -> None:
@@ -41,4 +41,6 @@ def test_a_fault_variable_wraps_what_it_breaks() -> None:
     assert billing_faults.payment_bus(bus, env={"FAULT_PAYMENT_DELAY": "2"}) is not bus
     wrapped = ordering_faults.relay_publisher(publisher, env={"FAULT_KILL_AFTER_PUBLISH": "3"})
     assert wrapped is not publisher
-    assert ordering_faults.relay_lease_seconds(env={"FAULT_RELAY_LEASE_SECONDS": "2"}) == 2.0
+    assert ordering_faults.relay_options(env={"FAULT_RELAY_LEASE_SECONDS": "2"}) == {
+        "lease_seconds": 2.0
+    }

@@ -5,9 +5,11 @@ matters: a **queue per consumer group** (``queue_name``) bound to topic patterns
 word, ``#`` any number); subscribers sharing a queue **compete** (one gets each message);
 every queue gets **its own copy**. A handler that raises has **not** processed the message: it is
 redelivered after ``redelivery_delay``, up to ``max_deliveries`` deliveries, then moved to the
-**dead-letter queue** with its headers and the reason. A `PoisonMessageError` goes there at
-once - retrying cannot fix a malformed message. Messages travel as JSON text, so a handler gets
-a fresh copy and a payload that is not JSON fails at publish, as it would on the wire.
+**dead-letter queue** with its headers and the reason. A poison message (`POISON_ERRORS`: a
+`PoisonMessageError`, an unknown type, fields that do not hydrate) goes there at once -
+retrying cannot fix a malformed message, and the RabbitMQ consumer treats it the same way.
+Messages travel as JSON text, so a handler gets a fresh copy and a payload that is not JSON
+fails at publish, as it would on the wire.
 
 Made to be watched and broken in tests: `dead_letters`, `delivered_count`, `drain`, and fault
 injection (`fail_next_publishes`, `take_down` / `bring_up`) to prove an outage loses nothing.
