@@ -1,8 +1,8 @@
 """Steps shared by ordering's scenarios: ordering's real mediator over in-memory storage.
 
-Billing is not running here: "billing reports ..." hands ordering the payload billing would
-publish, hydrated through ordering's own event registry and given to ordering's policies -
-exactly what the consumer does with a message from the broker.
+Billing is not running here: "billing reports ..." hands the payload billing would publish to
+ordering's real consumer (`payment_results_consumer`), as the broker would: hydrated through
+ordering's own event registry, dispatched to its policies in a unit of work with its inbox.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
+from cqrs_ddd_core.adapters.memory.inbox import InMemoryInboxStorage
+from cqrs_ddd_core.primitives.ids import new_id
 from ordering_service.application.commands import CreateOrderCommand, OrderItem
-from ordering_service.application.integration_events import integration_event_registry
-from ordering_service.application.policies import (
-    CancelOrderOnPaymentFailed,
-    ConfirmOrderOnPaymentCaptured,
-)
 from ordering_service.application.queries import GetOrderQuery, ListOrdersQuery
+from ordering_service.consumers import payment_results_consumer
+from ordering_service.infrastructure.memory import OrderingInMemoryUnitOfWork
 from tests.conftest import Run
 from tests.services.harness import Ordering, ordering_harness
 
@@ -60,21 +60,22 @@ def customer_placed(
 
 
 def deliver(run: Run, story: Story, payload: dict[str, Any]) -> None:
-    """What ordering's consumer does with a message: hydrate by name, hand to the policy."""
-    event = integration_event_registry().hydrate(payload["event_type"], payload)
-    bus = story.ordering.mediator
-    policy = (
-        ConfirmOrderOnPaymentCaptured(bus)
-        if payload["event_type"] == "PaymentCaptured"
-        else CancelOrderOnPaymentFailed(bus)
+    """Hand ``payload`` to ordering's own consumer, as a delivery from the broker."""
+    store = story.ordering.store
+    consumer = payment_results_consumer(
+        InMemoryBroker(),  # never started: the payload is handed over directly
+        story.ordering.mediator,
+        uow_factory=lambda: OrderingInMemoryUnitOfWork(store),
+        inbox=InMemoryInboxStorage(store),
     )
-    run(policy.handle, event)
+    run(consumer.handle, payload)
 
 
 @when("billing reports the payment of the order captured")
 def payment_captured(run: Run, story: Story) -> None:
     payload = {
         "event_type": "PaymentCaptured",
+        "event_id": new_id(),  # each report is a message of its own
         "payment_id": f"payment-of-{story.order_id}",
         "invoice_id": "invoice-1",
         "order_id": story.order_id,
@@ -88,6 +89,7 @@ def payment_captured(run: Run, story: Story) -> None:
 def payment_failed(run: Run, story: Story, reason: str) -> None:
     payload = {
         "event_type": "PaymentFailed",
+        "event_id": new_id(),
         "invoice_id": "invoice-1",
         "order_id": story.order_id,
         "customer_id": "alice",
