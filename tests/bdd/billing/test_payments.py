@@ -7,10 +7,13 @@ from typing import Any
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from billing_service.application.commands import PayInvoiceCommand
-from billing_service.application.integration_events import integration_event_registry
-from billing_service.application.policies import PayInvoiceOnOrderCreated
 from billing_service.application.queries import ListInvoicesQuery
+from billing_service.consumers import orders_consumer
 from billing_service.domain.events import PaymentCaptured, PaymentFailed
+from billing_service.infrastructure.memory import BillingInMemoryUnitOfWork
+from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
+from cqrs_ddd_core.adapters.memory.inbox import InMemoryInboxStorage
+from cqrs_ddd_core.primitives.ids import new_id
 from tests.bdd.billing.conftest import Story
 from tests.conftest import Run
 
@@ -36,18 +39,26 @@ def crash_before_commit(story: Story) -> None:
     parsers.parse('ordering announces order "{order_id}" of customer "{customer_id}" for "{total}"')
 )
 def order_announced(run: Run, story: Story, order_id: str, customer_id: str, total: str) -> None:
-    # The payload ordering publishes; billing reads it through its own model of the event.
+    # The payload ordering publishes, handed to billing's own consumer as the broker would: it
+    # reads it through billing's model of the event, in a unit of work with its inbox.
     payload = {
         "event_type": "OrderCreated",
+        "event_id": new_id(),  # each announcement is a message of its own
         "order_id": order_id,
         "customer_id": customer_id,
         "total": total,
         "items": [{"sku": "book", "quantity": 1, "unit_price": total}],
     }
-    event = integration_event_registry().hydrate("OrderCreated", payload)
-    policy = PayInvoiceOnOrderCreated(story.billing.mediator, merchant_account="merchant")
+    store = story.billing.store
+    consumer = orders_consumer(
+        InMemoryBroker(),  # never started: the payload is handed over directly
+        story.billing.mediator,
+        merchant_account="merchant",
+        uow_factory=lambda: BillingInMemoryUnitOfWork(store),
+        inbox=InMemoryInboxStorage(store),
+    )
     try:
-        run(policy.handle, event)
+        run(consumer.handle, payload)
     except Exception as error:
         story.error = error
 
