@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cqrs_ddd_core.cqrs.publishers.handler import PublishingEventHandler
 from cqrs_ddd_core.cqrs.publishers.routing import TopicRoutingPublisher
 from cqrs_ddd_core.cqrs.response import CommandResponse
 from cqrs_ddd_core.middleware.registry import Next
@@ -30,6 +31,7 @@ class OutboxMiddleware:
 
     def __init__(self, outbox: IMessagePublisher) -> None:
         self.outbox = outbox
+        self._publish = PublishingEventHandler(outbox)  # one event -> one publish, with its ids
 
     async def __call__(self, message: Any, next: Next) -> Any:
         response = await next(message)
@@ -42,11 +44,5 @@ class OutboxMiddleware:
                 and self.outbox.resolve(topic, event) is None
             ):
                 continue  # no route: an in-process event only
-            await self.outbox.publish(
-                topic,
-                event,
-                message_id=event.event_id,
-                correlation_id=event.correlation_id,
-                causation_id=event.causation_id,
-            )
+            await self._publish.handle(event)
         return response
