@@ -12,17 +12,20 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import shutil
 import socket
-import subprocess
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from tests.isolation import (
+    can_make_vhosts,
+    create_postgres_database,
+    drop_postgres_database,
+    own_vhost,
+)
 from tests.messaging.support import OffsetClock
 
 Run = Callable[..., Any]
@@ -104,21 +107,11 @@ def rabbitmq_url() -> Iterator[str]:
     url = urlsplit(RABBITMQ_URL)
     if not _port_open(url.hostname or "127.0.0.1", url.port or 5672):
         _missing("RabbitMQ", "REQUIRE_RABBITMQ", RABBITMQ_URL)
-    vhost = f"cqrs-test-{uuid.uuid4().hex[:10]}"
-    ctl = shutil.which("rabbitmqctl")
-    if ctl is None or os.geteuid() != 0:
+    if not can_make_vhosts():
         yield RABBITMQ_URL
         return
-    subprocess.run([ctl, "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(
-        [ctl, "-q", "set_permissions", "-p", vhost, url.username or "guest", ".*", ".*", ".*"],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield urlunsplit((url.scheme, url.netloc, "/" + quote(vhost, safe=""), "", ""))
-    finally:
-        subprocess.run([ctl, "-q", "delete_vhost", vhost], check=False, capture_output=True)
+    with own_vhost(RABBITMQ_URL) as vhost_url:
+        yield vhost_url
 
 
 @pytest.fixture(scope="session")
@@ -127,19 +120,9 @@ def postgres_url() -> Iterator[str]:
     admin = urlsplit(POSTGRES_ADMIN_URL)
     if not _port_open(admin.hostname or "127.0.0.1", admin.port or 5432):
         _missing("PostgreSQL", "REQUIRE_POSTGRES", POSTGRES_ADMIN_URL)
-    import asyncpg
-
-    name = f"cqrs_test_{uuid.uuid4().hex[:10]}"
-
-    async def execute(sql: str) -> None:
-        connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    server = urlunsplit(("postgresql+asyncpg", admin.netloc, admin.path, "", ""))
+    url = asyncio.run(create_postgres_database(server, "cqrs_test"))
     try:
-        yield urlunsplit(("postgresql+asyncpg", admin.netloc, "/" + name, "", ""))
+        yield url
     finally:
-        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(drop_postgres_database(server, url))

@@ -12,7 +12,8 @@ from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy
 from cqrs_ddd_core.ports.locking import ILockStrategy
-from tests.locking.lock_stores import create_database_next_to, drop_database, empty_lock_table
+from tests.isolation import create_postgres_database, drop_postgres_database
+from tests.locking.lock_stores import empty_lock_table
 
 STRATEGIES = [
     "in-memory",
@@ -48,11 +49,11 @@ def _store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
 @pytest.fixture(scope="session")
 def locking_postgres_url(postgres_url: str) -> Iterator[str]:
     """A database of the locking suite's own on the run's PostgreSQL, dropped afterwards."""
-    url = asyncio.run(create_database_next_to(postgres_url))
+    url = asyncio.run(create_postgres_database(postgres_url, "locks"))
     try:
         yield url
     finally:
-        asyncio.run(drop_database(postgres_url, url))
+        asyncio.run(drop_postgres_database(postgres_url, url))
 
 
 @pytest.fixture

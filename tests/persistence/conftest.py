@@ -16,12 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.migrate import upgrade
-from tests.persistence.databases import (
-    create_postgres_database,
-    drop_postgres_database,
-    empty_every_table,
-    sqlite_url,
-)
+from tests.isolation import create_postgres_database, drop_postgres_database
+from tests.persistence.databases import empty_every_table, sqlite_url
 from tests.persistence.model import TEST_VERSIONS
 
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

@@ -21,12 +21,9 @@ from sqlalchemy.engine import Connection
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.migrate import alembic_config, core_tables, upgrade
 from cqrs_ddd_core.adapters.sqlalchemy.migrate import main as migrate_main
+from tests.isolation import create_postgres_database, drop_postgres_database
 from tests.persistence.conftest import DATABASES
-from tests.persistence.databases import (
-    create_postgres_database,
-    drop_postgres_database,
-    sqlite_url,
-)
+from tests.persistence.databases import sqlite_url
 from tests.persistence.model import TEST_VERSIONS, test_metadata
 
 CORE_TABLES = {"cqrs_outbox", "cqrs_inbox", "cqrs_locks"}

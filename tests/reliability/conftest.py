@@ -1,7 +1,7 @@
 """Fixtures of the fault-injection suite (``pytest -m reliability``).
 
 Each test gets a virtual host of its own (`vhost_url`) and, on PostgreSQL, a fresh database
-per service (`postgres_urls`) - see isolation.py; a `BrokerProxy` to pull the plug on
+per service (`postgres_urls`) - see tests/isolation.py; a `BrokerProxy` to pull the plug on
 (`broker_proxy`); and clusters of service processes (`make_cluster`, over deploy/cluster.py)
 that are killed after the test, with the tail of every process's log printed when it failed.
 """
@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from deploy.cluster import Cluster
+from tests.isolation import own_databases, own_vhost, require_vhosts
 from tests.reliability.broker_proxy import BrokerProxy
-from tests.reliability.isolation import own_databases, own_vhost
 from tests.reliability.shop import MakeCluster
 
 FAILED = pytest.StashKey[bool]()
@@ -35,14 +35,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture
 def vhost_url(rabbitmq_url: str) -> Iterator[str]:
     """An AMQP URL on a virtual host of this test alone."""
-    with own_vhost(rabbitmq_url) as url:
+    require_vhosts("the reliability suite")
+    with own_vhost(rabbitmq_url, "cqrs-reliability") as url:
         yield url
 
 
 @pytest.fixture
 def postgres_urls(postgres_url: str) -> Iterator[dict[str, str]]:
     """A fresh PostgreSQL database per service for this test alone."""
-    with own_databases(postgres_url) as urls:
+    with own_databases(postgres_url, ("ordering", "billing")) as urls:
         yield urls
 
 

@@ -27,7 +27,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
 from deploy.cluster import Cluster
-from tests.reliability.isolation import own_databases, own_vhost
+from tests.isolation import own_databases, own_vhost, require_vhosts
 
 pytestmark = [pytest.mark.reliability, pytest.mark.rabbitmq, pytest.mark.slow]
 
@@ -59,9 +59,10 @@ def services_on_postgres(
     rabbitmq_url: str, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Cluster]:
     workdir = tmp_path_factory.mktemp("fuzzed-postgres")
+    require_vhosts("the fuzzing over RabbitMQ")
     with (
-        own_vhost(rabbitmq_url) as amqp_url,
-        own_databases(postgres_url) as databases,
+        own_vhost(rabbitmq_url, "cqrs-reliability") as amqp_url,
+        own_databases(postgres_url, ("ordering", "billing")) as databases,
         running(workdir, amqp_url, databases) as cluster,
     ):
         yield cluster

@@ -34,8 +34,8 @@ from billing_service.bootstrap import BillingSettings
 from deploy.cluster import Cluster
 from ordering_service.bootstrap import OrderingSettings
 from tests.bdd.cross_context.deployment import Carried, PlacedOrder
+from tests.isolation import own_vhost, require_vhosts
 from tests.reliability.invariants import read_all_dead_letters
-from tests.reliability.isolation import own_vhost
 
 CAPTURE_QUEUE = "cross-context.observer"
 """Bound to every topic: the broker hands it a copy of each message the services publish."""
@@ -164,7 +164,8 @@ class ProcessesDeployment:
 def running_services(rabbitmq_url: str, workdir: Path) -> Iterator[Cluster]:
     """Billing and ordering as processes on a virtual host of their own, observed from the
     start; stopped gracefully (killed if they will not stop) and the vhost deleted on exit."""
-    with own_vhost(rabbitmq_url) as amqp_url:
+    require_vhosts("the cross-context scenarios over RabbitMQ")
+    with own_vhost(rabbitmq_url, "cqrs-scenarios") as amqp_url:
         asyncio.run(_declare_observer(amqp_url, services_exchange()))
         cluster = Cluster.on_sqlite(workdir, amqp_url)
         cluster.add("billing")
