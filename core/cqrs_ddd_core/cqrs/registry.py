@@ -56,9 +56,7 @@ class HandlerRegistration:
 
     def resolve(self) -> Any:
         """The handler to call now: the instance, a new instance, or the factory's product."""
-        if self.is_class:
-            return self.source()
-        if self.is_factory:
+        if self.is_class or self.is_factory:
             return self.source()
         return self.source
         # --8<-- [end:registration]
