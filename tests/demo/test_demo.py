@@ -43,8 +43,11 @@ def run_demo(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 def assert_whole_story_held(finished: subprocess.CompletedProcess[str]) -> None:
     assert finished.returncode == 0, finished.stdout + finished.stderr
-    for number, title in enumerate(SECTIONS, start=1):
-        assert f"{number}. {title}" in finished.stdout
+    headings = [f"{number}. {title}" for number, title in enumerate(SECTIONS, start=1)]
+    for heading in headings:
+        assert heading in finished.stdout
+    positions = [finished.stdout.index(heading) for heading in headings]
+    assert positions == sorted(positions), "the sections ran out of their order"
     assert "checks held" in finished.stdout
     assert "✘" not in finished.stdout
 
