@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from cqrs_ddd_core.cqrs.registry import HandlerRegistration, HandlerRegistry
+from cqrs_ddd_core.cqrs.scope import get_current_uow
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.primitives.context import get_correlation_id, message_context
 
@@ -152,9 +153,6 @@ async def _invoke(handler: Any, event: DomainEvent) -> None:
 async def _invoke_undoably(handler: Any, event: DomainEvent) -> None:
     """`_invoke` inside a savepoint of the current unit of work, if there is one: a retried
     attempt must not find the writes of the attempt that failed."""
-    # Imported here: the mediator imports this module.
-    from cqrs_ddd_core.cqrs.mediator import get_current_uow
-
     uow = get_current_uow()
     if uow is None:
         await _invoke(handler, event)

@@ -29,8 +29,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
-from cqrs_ddd_core.cqrs.mediator import unit_of_work_scope
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
+from cqrs_ddd_core.cqrs.scope import unit_of_work_scope
 from cqrs_ddd_core.domain.event_registry import EventTypeRegistry
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.ports.event_dispatcher import IEventDispatcher
