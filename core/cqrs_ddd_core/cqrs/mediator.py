@@ -40,7 +40,7 @@ from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 from cqrs_ddd_core.primitives.context import get_causation_id, get_correlation_id, message_context
-from cqrs_ddd_core.primitives.exceptions import UnitOfWorkError
+from cqrs_ddd_core.primitives.exceptions import HandlerWiringError, UnitOfWorkError
 
 __all__ = [
     "Mediator",
@@ -78,10 +78,8 @@ class Mediator(ICommandBus, IQueryBus):
         # "is None", not "or": an empty registry is falsy but may be filled in later.
         if middleware_registry is None:
             middleware_registry = MiddlewareRegistry()
-        if event_dispatcher is None:  # by default, the event handlers of the same registry
-            event_dispatcher = EventDispatcher(handler_registry=registry)
         self._middleware = middleware_registry
-        self._event_dispatcher = event_dispatcher
+        self._event_dispatcher = _event_dispatcher_for(registry, event_dispatcher)
         self._pipelines: dict[type, Pipeline] = {}
         self._pipelines_version = self._middleware.version
         # --8<-- [end:init]
@@ -225,6 +223,25 @@ def _wrap(middleware: Callable[[Any, Pipeline], Awaitable[Any]], next_call: Pipe
 
     return call
     # --8<-- [end:pipeline]
+
+
+# --8<-- [start:event-dispatcher]
+def _event_dispatcher_for(
+    registry: HandlerRegistry, dispatcher: EventDispatcher[Any] | None
+) -> EventDispatcher[Any]:
+    """The dispatcher of in-process events: its handlers are the registry's, and only those."""
+    if dispatcher is None:
+        return EventDispatcher(handler_registry=registry)
+    if dispatcher.handler_registry is not registry:
+        # Otherwise the handlers registered on one of the two would silently never run.
+        raise HandlerWiringError(
+            "Mediator takes its event handlers from its HandlerRegistry, and this "
+            "EventDispatcher does not read that registry. Register event handlers with "
+            "registry.register_event_handler(...) and leave event_dispatcher out, or pass "
+            "EventDispatcher(handler_registry=registry, ...) for retries and hooks"
+        )
+    return dispatcher
+    # --8<-- [end:event-dispatcher]
 
 
 M = TypeVar("M", Command[Any], Query[Any])
