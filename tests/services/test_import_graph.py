@@ -83,13 +83,12 @@ def source_modules() -> dict[str, Path]:
 
 @cache
 def import_graph() -> dict[str, tuple[Import, ...]]:
-    """Each module's imports, in source order."""
+    """Each module's imports (module level first, then nested ones)."""
     modules = source_modules()
-    return {name: tuple(_imports_of(name, path, modules)) for name, path in modules.items()}
-
-
-def _imports_of(module: str, path: Path, modules: dict[str, Path]) -> Iterator[Import]:
-    return imports_in_source(module, path, path.read_text(), modules)
+    return {
+        name: tuple(imports_in_source(name, path, path.read_text(), modules))
+        for name, path in modules.items()
+    }
 
 
 def imports_in_source(
