@@ -21,6 +21,10 @@ from billing_service.application.commands import (
 )
 from billing_service.application.ports import current_uow
 from billing_service.domain.account import Account
+from billing_service.domain.errors import (
+    # Re-exported for the code that still imports it from here; its home is domain/errors.py.
+    AccountAlreadyExistsError as AccountAlreadyExistsError,
+)
 from billing_service.domain.invoice import Invoice
 from billing_service.domain.transfer import transfer_funds
 from cqrs_ddd_core.cqrs.handler import CommandHandler
@@ -28,12 +32,6 @@ from cqrs_ddd_core.cqrs.response import CommandResponse
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.ports.bus import ICommandBus
 from cqrs_ddd_core.primitives.exceptions import DomainError, NotFoundError
-
-
-class AccountAlreadyExistsError(DomainError):
-    def __init__(self, account_id: str) -> None:
-        self.account_id = account_id
-        super().__init__(f"Account {account_id!r} already exists; deposit into it instead")
 
 
 class OpenAccountHandler(CommandHandler[str]):

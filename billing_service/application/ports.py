@@ -10,7 +10,7 @@ from typing import Protocol
 
 from billing_service.domain.account import Account
 from billing_service.domain.invoice import Invoice
-from cqrs_ddd_core.cqrs.mediator import get_current_uow
+from cqrs_ddd_core.cqrs.scope import get_current_uow
 from cqrs_ddd_core.primitives.exceptions import UnitOfWorkError
 
 

@@ -22,3 +22,11 @@ class InsufficientFundsError(DomainError):
             f"Insufficient funds in account {account_id!r}: balance {balance}, "
             f"needs {amount}; deposit first"
         )
+
+
+class AccountAlreadyExistsError(DomainError):
+    """An account is opened under an id that has one already."""
+
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+        super().__init__(f"Account {account_id!r} already exists; deposit into it instead")

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from ordering_service.application.read_model import OrderSummary
+from ordering_service.application.ports import OrderSummary
 from ordering_service.domain.order import Order
 
 

@@ -8,15 +8,15 @@ Guide: docs/components/unit-of-work.md.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
 
-from cqrs_ddd_core.cqrs.mediator import get_current_uow
+from cqrs_ddd_core.cqrs.scope import get_current_uow
 from cqrs_ddd_core.primitives.exceptions import UnitOfWorkError
 from ordering_service.domain.order import Order
 from ordering_service.domain.shipment import Shipment
-
-if TYPE_CHECKING:
-    from ordering_service.application.read_model import OrderSummary
 
 
 class OrderRepository(Protocol):
@@ -31,6 +31,24 @@ class OrderRepository(Protocol):
 
 class ShipmentRepository(Protocol):
     async def add(self, shipment: Shipment) -> None: ...
+
+
+# --8<-- [start:order-summary]
+@dataclass(frozen=True)
+class OrderSummary:
+    """One row of the read model (`read_model.py` writes it, the list query reads it).
+
+    Defined with its repository, not with the projection: the projection needs
+    `current_uow()` from here, and two modules that import each other cannot be read apart.
+    """
+
+    order_id: str
+    customer_id: str
+    status: str
+    total: Decimal
+    item_count: int
+    placed_at: datetime
+    # --8<-- [end:order-summary]
 
 
 class OrderSummaryRepository(Protocol):

@@ -3,17 +3,16 @@
 This is the Q of CQRS. `OrderSummaryProjection` listens to ordering's own events and writes
 one flat row per order; `ListOrdersQuery` reads those rows and never loads an `Order`. The
 projection runs inside the command's unit of work, so a summary is never ahead of, or behind,
-the order it describes. Guide: docs/patterns/read-model.md.
+the order it describes. The row, `OrderSummary`, is defined in `ports.py` beside the
+repository that stores it. Guide: docs/patterns/read-model.md.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime
-from decimal import Decimal
+from dataclasses import replace
 
 from cqrs_ddd_core.domain.events import DomainEvent
-from ordering_service.application.ports import current_uow
+from ordering_service.application.ports import OrderSummary, current_uow
 from ordering_service.domain.events import (
     OrderCancelled,
     OrderConfirmed,
@@ -21,18 +20,6 @@ from ordering_service.domain.events import (
     OrderShipped,
 )
 from ordering_service.domain.order import OrderStatus
-
-
-@dataclass(frozen=True)
-class OrderSummary:
-    """One row of the read model."""
-
-    order_id: str
-    customer_id: str
-    status: str
-    total: Decimal
-    item_count: int
-    placed_at: datetime
 
 
 class OrderSummaryProjection:

@@ -13,7 +13,7 @@ from cqrs_ddd_core.adapters.memory.unit_of_work import (
     InMemoryUnitOfWork,
 )
 from cqrs_ddd_core.primitives.exceptions import NotFoundError
-from ordering_service.application.read_model import OrderSummary
+from ordering_service.application.ports import OrderSummary
 from ordering_service.domain.order import Order
 from ordering_service.domain.shipment import Shipment
 

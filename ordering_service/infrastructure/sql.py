@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cqrs_ddd_core.adapters.sqlalchemy.repository import SqlAlchemyRepository
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from cqrs_ddd_core.primitives.exceptions import NotFoundError
-from ordering_service.application.read_model import OrderSummary
+from ordering_service.application.ports import OrderSummary
 from ordering_service.domain.order import Order, OrderStatus
 from ordering_service.domain.order_line import OrderLine
 from ordering_service.domain.shipment import Shipment

@@ -222,7 +222,7 @@ def build_shop(*, middleware_priorities: dict[str, int] | None = None) -> Shop:
     faults = Faults()
     seen = Observations()
     registry = HandlerRegistry()
-    dispatcher: EventDispatcher[DomainEvent] = EventDispatcher()
+    dispatcher: EventDispatcher[DomainEvent] = EventDispatcher(handler_registry=registry)
     middleware = MiddlewareRegistry()
     for name, priority in (middleware_priorities or {}).items():
         middleware.register(RecordingMiddleware(name, seen, faults), priority=priority)
@@ -242,6 +242,6 @@ def build_shop(*, middleware_priorities: dict[str, int] | None = None) -> Shop:
         seen.events.append(event)
         faults.check("event_handler")
 
-    dispatcher.register(OrderPlaced, record_event)
-    dispatcher.register(StockReserved, record_event)
+    registry.register_event_handler(OrderPlaced, record_event)
+    registry.register_event_handler(StockReserved, record_event)
     return Shop(mediator, registry, middleware, store, journal, faults, seen, dispatcher)

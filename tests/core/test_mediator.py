@@ -57,7 +57,7 @@ async def test_nothing_is_visible_before_the_root_commits() -> None:
     async def look(event: Any) -> None:
         visible_during_handling.append(shop.committed("orders"))
 
-    shop.dispatcher.register(OrderPlaced, look)
+    shop.registry.register_event_handler(OrderPlaced, look)
     await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
 
     assert visible_during_handling == [[]]
@@ -229,7 +229,7 @@ async def test_a_command_sent_after_the_commit_runs_as_a_root_of_its_own() -> No
 
         get_current_uow().on_commit(follow_up)
 
-    shop.dispatcher.register(OrderPlaced, after_placing)
+    shop.registry.register_event_handler(OrderPlaced, after_placing)
     await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
 
     assert [response.success for response in follow_ups] == [True]
@@ -313,7 +313,7 @@ async def test_a_query_inside_a_command_reads_the_commands_own_writes() -> None:
     async def read_back(event: OrderPlaced) -> None:
         read.append((await shop.mediator.send(GetOrderQuery(order_id="o-1"))).result)
 
-    shop.dispatcher.register(OrderPlaced, read_back)
+    shop.registry.register_event_handler(OrderPlaced, read_back)
     await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-3"))
 
     assert read == ["c-3"]
@@ -359,7 +359,7 @@ async def test_a_command_sent_by_an_event_handler_is_caused_by_the_event() -> No
     async def follow_up(event: StockReserved) -> None:
         followers.append(ReserveStockCommand(order_id="extra", sku="s", quantity=1))
 
-    shop.dispatcher.register(StockReserved, follow_up, priority=-1)
+    shop.registry.register_event_handler(StockReserved, follow_up)
     await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
 
     stock_reserved = next(e for e in shop.seen.events if isinstance(e, StockReserved))
@@ -375,19 +375,15 @@ class Ping(Command[int]):
 
 
 async def test_deep_chains_of_events_and_nested_commands_never_deadlock() -> None:
-    from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
     from cqrs_ddd_core.domain.events import DomainEvent
 
     class Pinged(DomainEvent):
         depth: int
 
     registry = HandlerRegistry()
-    dispatcher: EventDispatcher[DomainEvent] = EventDispatcher()
     journal = Journal()
     store = InMemoryStore()
-    mediator = Mediator(
-        registry, lambda: ShopUnitOfWork(store, journal), event_dispatcher=dispatcher
-    )
+    mediator = Mediator(registry, lambda: ShopUnitOfWork(store, journal))
     depths: list[int] = []
 
     class PingHandler:
@@ -400,7 +396,7 @@ async def test_deep_chains_of_events_and_nested_commands_never_deadlock() -> Non
             await mediator.send(Ping(depth=event.depth + 1))
 
     registry.register_command_handler(Ping, PingHandler())
-    dispatcher.register(Pinged, on_pinged)
+    registry.register_event_handler(Pinged, on_pinged)
 
     await asyncio.wait_for(mediator.send(Ping(depth=0)), timeout=10)
 

@@ -89,11 +89,43 @@ def test_the_same_handler_class_in_another_form_replaces_how_it_is_built() -> No
     )
 
 
-def test_a_factory_of_unknown_return_type_cannot_replace_a_handler() -> None:
+def test_a_lambda_replaces_an_instance_like_an_annotated_factory_does() -> None:
     registry = HandlerRegistry()
     registry.register_command_handler(RenameCommand, RenameHandler())
-    with pytest.raises(HandlerAlreadyRegisteredError, match="RenameCommand"):
-        registry.register_command_handler(RenameCommand, lambda: RenameHandler())
+    registry.register_command_handler(RenameCommand, lambda: RenameHandler())
+    assert registry.get_command_handler(RenameCommand) is not registry.get_command_handler(
+        RenameCommand
+    )
+
+
+class OtherRenameHandler(RenameHandler):
+    pass
+
+
+def test_an_instance_of_another_class_is_refused_naming_the_registered_handler() -> None:
+    registry = HandlerRegistry()
+    registry.register_command_handler(RenameCommand, RenameHandler())
+    with pytest.raises(
+        HandlerAlreadyRegisteredError,
+        match=r"RenameCommand already has a handler \(an instance of RenameHandler\)",
+    ):
+        registry.register_command_handler(RenameCommand, OtherRenameHandler)
+
+
+def test_a_factory_building_another_class_is_refused_when_it_builds() -> None:
+    registry = HandlerRegistry()
+    registry.register_command_handler(RenameCommand, RenameHandler())
+
+    def create_handler() -> RenameHandler:  # the annotation is not what is checked
+        return OtherRenameHandler()
+
+    registry.register_command_handler(RenameCommand, create_handler)
+    with pytest.raises(
+        HandlerAlreadyRegisteredError,
+        match=r"RenameHandler, which the factory .*create_handler replaced but built a "
+        r"OtherRenameHandler",
+    ):
+        registry.get_command_handler(RenameCommand)
 
 
 def test_a_missing_query_handler_names_the_query_type() -> None:

@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 
 import pytest
 
-from billing_service.application.command_handlers import AccountAlreadyExistsError
 from billing_service.application.commands import (
     DepositCommand,
     OpenAccountCommand,
@@ -19,7 +18,7 @@ from billing_service.application.commands import (
 )
 from billing_service.application.dtos import InvoiceDTO
 from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
-from billing_service.domain.errors import InsufficientFundsError
+from billing_service.domain.errors import AccountAlreadyExistsError, InsufficientFundsError
 from billing_service.domain.events import FundsTransferred, PaymentCaptured, PaymentFailed
 from cqrs_ddd_core.primitives.exceptions import NotFoundError
 from tests.services.harness import Billing, states

@@ -1,12 +1,16 @@
 """`EventDispatcher`: delivers a domain event to every in-process handler registered for it.
 
 Handlers run one after another in priority order (lower first; ties keep registration
-order; handlers of the ``handler_registry`` after them), awaited in the caller's task - so
-inside a command they run in its transaction, and a nested command they send joins its unit
-of work. A failing handler is retried with exponential backoff (each attempt in a savepoint,
-so a failed attempt's writes are undone before the next), then its error surfaces (and rolls
-the command back). The backoff waits with the transaction and its locks held: keep retries
-few and short. Hooks let tests and instrumentation observe each call.
+order), awaited in the caller's task - so inside a command they run in its transaction, and a
+nested command they send joins its unit of work. A failing handler is retried with
+exponential backoff (each attempt in a savepoint, so a failed attempt's writes are undone
+before the next), then its error surfaces (and rolls the command back). The backoff waits
+with the transaction and its locks held: keep retries few and short. Hooks let tests and
+instrumentation observe each call.
+
+A dispatcher has its handlers from one place: its own ``register`` (the standalone use, and a
+consumer's), or the ``handler_registry`` it was built with (the mediator's). Registering on a
+dispatcher that reads a registry is an error: the handler belongs in that registry.
 Guide: docs/components/event-dispatcher.md.
 """
 
@@ -20,8 +24,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from cqrs_ddd_core.cqrs.registry import HandlerRegistration, HandlerRegistry
+from cqrs_ddd_core.cqrs.scope import get_current_uow
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.primitives.context import get_correlation_id, message_context
+from cqrs_ddd_core.primitives.exceptions import HandlerWiringError
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +51,7 @@ class EventDispatcher(Generic[E]):
 
     ``max_retries`` is the number of extra attempts for a failing handler; the delay before
     attempt *n* is ``retry_delay * 2**(n-1)``, capped at ``max_retry_delay``. A dispatcher
-    built with ``handler_registry`` also calls the event handlers registered there.
+    built with ``handler_registry`` calls the event handlers registered there, and only those.
     """
 
     def __init__(
@@ -66,9 +72,20 @@ class EventDispatcher(Generic[E]):
         self._after: list[AfterHook] = []
         self._error: list[ErrorHook] = []
 
+    @property
+    def handler_registry(self) -> HandlerRegistry | None:
+        """The registry this dispatcher takes its handlers from, if it was built with one."""
+        return self._handler_registry
+
     # --8<-- [start:register]
     def register(self, event_type: type[E], handler: Any, *, priority: int = 0) -> None:
         """Register a handler (an object with ``async handle(event)``, or an async callable)."""
+        if self._handler_registry is not None:
+            raise HandlerWiringError(
+                f"This EventDispatcher takes its handlers from its HandlerRegistry; register "
+                f"{_name(handler)} there: registry.register_event_handler("
+                f"{event_type.__name__}, handler)"
+            )
         self._count += 1
         entry = _Entry(HandlerRegistration(handler), priority, self._count)
         self._entries.setdefault(event_type, []).append(entry)
@@ -92,12 +109,11 @@ class EventDispatcher(Generic[E]):
     # --8<-- [start:dispatch]
     def handlers_for(self, event_type: type) -> list[Any]:
         """Ready handlers for ``event_type`` (and its base classes), in call order."""
+        if self._handler_registry is not None:
+            return self._handler_registry.get_event_handlers(event_type)
         entries = [e for cls in event_type.__mro__ for e in self._entries.get(cls, ())]
         entries.sort(key=lambda e: (e.priority, e.order))
-        handlers = [e.registration.resolve() for e in entries]
-        if self._handler_registry is not None:
-            handlers.extend(self._handler_registry.get_event_handlers(event_type))
-        return handlers
+        return [e.registration.resolve() for e in entries]
 
     async def dispatch(self, event: E) -> None:
         """Call every handler of ``event``; the first error that outlives its retries raises."""
@@ -152,9 +168,6 @@ async def _invoke(handler: Any, event: DomainEvent) -> None:
 async def _invoke_undoably(handler: Any, event: DomainEvent) -> None:
     """`_invoke` inside a savepoint of the current unit of work, if there is one: a retried
     attempt must not find the writes of the attempt that failed."""
-    # Imported here: the mediator imports this module.
-    from cqrs_ddd_core.cqrs.mediator import get_current_uow
-
     uow = get_current_uow()
     if uow is None:
         await _invoke(handler, event)

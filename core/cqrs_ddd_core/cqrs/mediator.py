@@ -6,10 +6,10 @@ Read `send` top to bottom: resolve root or nested -> pipeline (middleware around
 * A **root** command opens one unit of work; every **nested** command sent while handling it
   (from the handler, its middleware or an in-process event handler) reuses it inside a
   savepoint, and only the root commits - once. An exception that escapes rolls everything back.
-* The scope lives in a context variable and belongs to the task that opened it. A task
-  spawned inside a handler does not join that unit of work: its commands run as roots of their
-  own (same correlation id, own transaction). ``get_current_uow()`` is ``None`` there, and
-  ``None`` again once the root has ended.
+* The scope lives in a context variable (`cqrs/scope.py`) and belongs to the task that opened
+  it. A task spawned inside a handler does not join that unit of work: its commands run as
+  roots of their own (same correlation id, own transaction). ``get_current_uow()`` is ``None``
+  there, and ``None`` again once the root has ended.
 * Correlation: a root keeps its ``correlation_id`` or starts one; nested commands and every
   event inherit it, and each message's ``causation_id`` is its direct parent's id.
 
@@ -19,113 +19,39 @@ Guide: docs/components/mediator.md.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager
-from contextvars import ContextVar, Token
-from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
 from cqrs_ddd_core.cqrs.command import Command
 from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
+from cqrs_ddd_core.cqrs.pipeline import MiddlewareRegistry
 from cqrs_ddd_core.cqrs.query import Query
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import CommandResponse, QueryResponse
+from cqrs_ddd_core.cqrs.scope import (
+    UnitOfWorkScope,
+    active_scope,
+    get_current_session_id,
+    get_current_uow,
+    unit_of_work_scope,
+)
 from cqrs_ddd_core.domain.events import DomainEvent
-from cqrs_ddd_core.middleware.registry import MiddlewareRegistry
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 from cqrs_ddd_core.primitives.context import get_causation_id, get_correlation_id, message_context
-from cqrs_ddd_core.primitives.exceptions import UnitOfWorkError
+from cqrs_ddd_core.primitives.exceptions import HandlerWiringError, UnitOfWorkError
+
+__all__ = [
+    "Mediator",
+    # The unit-of-work scope lives in cqrs/scope.py; these names stay importable from here.
+    "get_current_session_id",
+    "get_current_uow",
+    "unit_of_work_scope",
+]
 
 T = TypeVar("T")
 Pipeline = Callable[[Any], Awaitable[Any]]
-
-
-# --8<-- [start:scope]
-@dataclass
-class _Scope:
-    """The unit of work of one root message, and who may use it.
-
-    ``with scope:`` makes it current for the code awaited inside, and closes it on the way
-    out - even for tasks spawned inside that still hold a copy of the context.
-    """
-
-    uow: UnitOfWork
-    owner: asyncio.Task[Any] | None
-    session_id: str
-    """The root message's id: the re-entrancy key for locks taken on its behalf."""
-    correlation_id: str
-    read_only: bool
-    open: bool = True
-    _token: Token[_Scope | None] | None = field(default=None, repr=False)
-
-    def __enter__(self) -> _Scope:
-        self._token = _current_scope.set(self)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.open = False
-        if self._token is not None:
-            _current_scope.reset(self._token)
-
-
-_current_scope: ContextVar[_Scope | None] = ContextVar("cqrs_ddd_scope", default=None)
-
-
-def _active_scope() -> _Scope | None:
-    """The scope this code may join: open, opened by the current task, its unit of work active.
-
-    Once the unit of work has committed or rolled back (its ``on_commit`` and ``on_close``
-    callbacks run then), a command sent is a root of its own, not a nested one.
-    """
-    scope = _current_scope.get()
-    if (
-        scope is None
-        or not scope.open
-        or scope.owner is not _current_task()
-        or not scope.uow.is_active
-    ):
-        return None
-    return scope
-
-
-def _current_task() -> asyncio.Task[Any] | None:
-    try:
-        return asyncio.current_task()
-    except RuntimeError:  # no running loop
-        return None
-
-
-def get_current_uow() -> Any:
-    """The unit of work of the command or query being handled, or ``None`` outside one.
-
-    Typed ``Any`` so service code can write ``get_current_uow().orders`` against its own
-    unit of work subclass.
-    """
-    scope = _active_scope()
-    return scope.uow if scope is not None else None
-
-
-def get_current_session_id() -> str | None:
-    """The id of the root message being handled: locks taken for it re-enter under this key."""
-    scope = _active_scope()
-    return scope.session_id if scope is not None else None
-    # --8<-- [end:scope]
-
-
-def unit_of_work_scope(
-    uow: UnitOfWork, *, session_id: str, correlation_id: str | None = None
-) -> AbstractContextManager[Any]:
-    """``with unit_of_work_scope(uow, ...):`` makes an entered ``uow`` current, as a root does.
-
-    For code that owns a transaction outside the mediator - a consumer that must commit an
-    event's effects with its inbox record: commands sent inside join ``uow`` as nested
-    commands, and ``get_current_uow()`` returns it. The caller commits it.
-    """
-    correlation_id = correlation_id or get_correlation_id() or session_id
-    return _Scope(uow, _current_task(), session_id, correlation_id, read_only=False)
 
 
 class _NestedFailure(Exception):
@@ -152,10 +78,8 @@ class Mediator(ICommandBus, IQueryBus):
         # "is None", not "or": an empty registry is falsy but may be filled in later.
         if middleware_registry is None:
             middleware_registry = MiddlewareRegistry()
-        if event_dispatcher is None:  # by default, the event handlers of the same registry
-            event_dispatcher = EventDispatcher(handler_registry=registry)
         self._middleware = middleware_registry
-        self._event_dispatcher = event_dispatcher
+        self._event_dispatcher = _event_dispatcher_for(registry, event_dispatcher)
         self._pipelines: dict[type, Pipeline] = {}
         self._pipelines_version = self._middleware.version
         # --8<-- [end:init]
@@ -170,7 +94,7 @@ class Mediator(ICommandBus, IQueryBus):
     async def send(self, message: Any) -> Any:
         """Dispatch a command or a query, by its type, and return its response."""
         if isinstance(message, Command):
-            scope = _active_scope()
+            scope = active_scope()
             if scope is None:
                 return await self._send_root_command(message)
             return await self._send_nested_command(message, scope)
@@ -187,7 +111,10 @@ class Mediator(ICommandBus, IQueryBus):
         correlation_id = command.correlation_id or get_correlation_id() or command.command_id
         command = _with_ids(command, correlation_id, command.causation_id)
         uow = self._uow_factory()
-        with _Scope(uow, _current_task(), command.command_id, correlation_id, read_only=False):
+        scope = UnitOfWorkScope.for_this_task(
+            uow, session_id=command.command_id, correlation_id=correlation_id, read_only=False
+        )
+        with scope:
             async with uow:
                 response = await self._handle_command(command)
                 if response.success:
@@ -199,7 +126,7 @@ class Mediator(ICommandBus, IQueryBus):
 
     # --8<-- [start:nested]
     async def _send_nested_command(
-        self, command: Command[Any], scope: _Scope
+        self, command: Command[Any], scope: UnitOfWorkScope
     ) -> CommandResponse[Any]:
         if scope.read_only:
             raise UnitOfWorkError(
@@ -238,14 +165,17 @@ class Mediator(ICommandBus, IQueryBus):
 
     # --8<-- [start:query]
     async def _send_query(self, query: Query[Any]) -> QueryResponse[Any]:
-        scope = _active_scope()
+        scope = active_scope()
         if scope is not None:  # a query inside a command reads through its transaction
             return await self._handle_query(_with_ids(query, scope.correlation_id, None))
         correlation_id = query.correlation_id or get_correlation_id() or query.query_id
         query = _with_ids(query, correlation_id, None)
         uow = self._uow_factory()
         uow.read_only = True
-        with _Scope(uow, _current_task(), query.query_id, correlation_id, read_only=True):
+        scope = UnitOfWorkScope.for_this_task(
+            uow, session_id=query.query_id, correlation_id=correlation_id, read_only=True
+        )
+        with scope:
             async with uow:  # never committed: leaving the block rolls back
                 return await self._handle_query(query)
             # --8<-- [end:query]
@@ -293,6 +223,25 @@ def _wrap(middleware: Callable[[Any, Pipeline], Awaitable[Any]], next_call: Pipe
 
     return call
     # --8<-- [end:pipeline]
+
+
+# --8<-- [start:event-dispatcher]
+def _event_dispatcher_for(
+    registry: HandlerRegistry, dispatcher: EventDispatcher[Any] | None
+) -> EventDispatcher[Any]:
+    """The dispatcher of in-process events: its handlers are the registry's, and only those."""
+    if dispatcher is None:
+        return EventDispatcher(handler_registry=registry)
+    if dispatcher.handler_registry is not registry:
+        # Otherwise the handlers registered on one of the two would silently never run.
+        raise HandlerWiringError(
+            "Mediator takes its event handlers from its HandlerRegistry, and this "
+            "EventDispatcher does not read that registry. Register event handlers with "
+            "registry.register_event_handler(...) and leave event_dispatcher out, or pass "
+            "EventDispatcher(handler_registry=registry, ...) for retries and hooks"
+        )
+    return dispatcher
+    # --8<-- [end:event-dispatcher]
 
 
 M = TypeVar("M", Command[Any], Query[Any])

@@ -3,9 +3,12 @@
 Registration takes what the spec's examples pass: a handler **instance**, a handler **class**
 (instantiated for each message) or a zero-argument **factory** (called for each message -
 the place for dependency injection). One command or query type has exactly one handler
-*class*: registering another class for it is an error, while registering the same class in
-another form (say, a factory annotated ``-> CreateOrderHandler`` after an instance of it)
-replaces how that handler is built. An event type may have many handlers.
+*class*. Registering it again in another form (a factory after an instance of it, say)
+replaces how that handler is built; registering an instance or a class of another class is
+an error naming what is registered. The thing to notice: a factory's class is never guessed
+from its return annotation - a lambda and an annotated function are treated alike. A factory
+that replaces a handler of a known class is checked each time it builds one.
+An event type may have many handlers.
 Guide: docs/components/registry.md.
 """
 
@@ -14,7 +17,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, get_type_hints
+from typing import Any
 
 from cqrs_ddd_core.primitives.exceptions import HandlerAlreadyRegisteredError, HandlerNotFoundError
 
@@ -28,6 +31,8 @@ class HandlerRegistration:
     """One registration, kept as given so a consumer can re-wire classes with its own factory."""
 
     source: HandlerSource
+    replaces: type | None = None
+    """For a factory registered over a handler of a known class: the class it must build."""
     is_class: bool = field(init=False)
     is_factory: bool = field(init=False)
 
@@ -47,12 +52,23 @@ class HandlerRegistration:
 
     @property
     def handler_class(self) -> type | None:
-        """The class of the handlers this registration produces, when it can be known."""
+        """The class of the handlers this registration produces, when known without building."""
         if self.is_class:
             return self.source  # type: ignore[no-any-return]
         if self.is_factory:
-            return _declared_return_type(self.source)
+            return self.replaces
         return type(self.source)
+
+    def describe(self) -> str:
+        """What was registered, in words an error message can use."""
+        if self.is_class:
+            return f"the class {self.source.__qualname__}"
+        name = getattr(self.source, "__qualname__", repr(self.source))
+        if self.is_factory:
+            return f"the factory {name}"
+        if inspect.isroutine(self.source):
+            return f"the function {name}"
+        return f"an instance of {type(self.source).__qualname__}"
 
     def resolve(self) -> Any:
         """The handler to call now: the instance, a new instance, or the factory's product."""
@@ -94,11 +110,11 @@ class HandlerRegistry:
 
     def get_command_handler(self, command_type: type) -> Any:
         """A ready handler for ``command_type``; raises `HandlerNotFoundError`."""
-        return _lookup(self._command_handlers, command_type).resolve()
+        return _resolve(self._command_handlers, command_type)
 
     def get_query_handler(self, query_type: type) -> Any:
         """A ready handler for ``query_type``; raises `HandlerNotFoundError`."""
-        return _lookup(self._query_handlers, query_type).resolve()
+        return _resolve(self._query_handlers, query_type)
 
     def has_command_handler(self, command_type: type) -> bool:
         return command_type in self._command_handlers
@@ -128,21 +144,24 @@ def _register_single(
     new = HandlerRegistration(handler)
     existing = table.get(message_type)
     if existing is not None and existing.source is not handler:
-        same_class = existing.handler_class is not None and (
-            existing.handler_class is new.handler_class
-        )
-        if not same_class:
-            raise HandlerAlreadyRegisteredError(message_type)
+        known = existing.handler_class
+        if new.is_factory:  # what it builds is known only when it builds: checked then
+            new = HandlerRegistration(handler, replaces=known)
+        elif known is not None and new.handler_class is not known:
+            raise HandlerAlreadyRegisteredError(message_type, existing.describe())
     table[message_type] = new
 
 
-def _declared_return_type(factory: Callable[..., Any]) -> type | None:
-    """The class a factory says it returns (``def f() -> Handler``), or ``None``."""
-    try:
-        declared = get_type_hints(factory).get("return")
-    except Exception:  # unresolvable annotations: then we simply do not know
-        return None
-    return declared if inspect.isclass(declared) else None
+def _resolve(table: dict[type, HandlerRegistration], message_type: type) -> Any:
+    registration = _lookup(table, message_type)
+    handler = registration.resolve()
+    if registration.replaces is not None and type(handler) is not registration.replaces:
+        raise HandlerAlreadyRegisteredError(
+            message_type,
+            f"{registration.replaces.__qualname__}, which {registration.describe()} replaced "
+            f"but built a {type(handler).__qualname__}",
+        )
+    return handler
 
 
 def _lookup(table: dict[type, HandlerRegistration], message_type: type) -> HandlerRegistration:

@@ -21,7 +21,7 @@ from typing import Any
 
 from cqrs_ddd_core.cqrs.command import Command
 from cqrs_ddd_core.cqrs.concurrency import DEFAULT_TIMEOUT, DEFAULT_TTL, CriticalSection
-from cqrs_ddd_core.cqrs.mediator import get_current_session_id, get_current_uow
+from cqrs_ddd_core.cqrs.scope import get_current_session_id, get_current_uow
 from cqrs_ddd_core.middleware.registry import Next
 from cqrs_ddd_core.ports.locking import ILockStrategy
 

@@ -75,12 +75,17 @@ class HandlerNotFoundError(HandlerError):
 class HandlerAlreadyRegisteredError(HandlerError):
     """A command or query type already has a different handler (one type, one handler)."""
 
-    def __init__(self, message_type: type) -> None:
+    def __init__(self, message_type: type, existing: str | None = None) -> None:
         self.message_type = message_type
+        already = f"already has a handler ({existing})" if existing else "already has a handler"
         super().__init__(
-            f"{message_type.__name__} already has a handler of another class; a command or "
-            f"query type has exactly one handler (event types may have many)"
+            f"{message_type.__name__} {already}; a command or query type has exactly one "
+            f"handler class (event types may have many): register only one of them"
         )
+
+
+class HandlerWiringError(HandlerError):
+    """Handlers wired in a way that would silently skip some of them (the message says how)."""
 
 
 class UnknownMessageTypeError(HandlerError):

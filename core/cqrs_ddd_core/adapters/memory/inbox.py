@@ -12,7 +12,7 @@ Guide: docs/patterns/inbox-and-dead-letters.md.
 from __future__ import annotations
 
 from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
-from cqrs_ddd_core.cqrs.mediator import get_current_uow
+from cqrs_ddd_core.cqrs.scope import get_current_uow
 from cqrs_ddd_core.ports.inbox import IInboxStorage
 from cqrs_ddd_core.ports.outbox import utc_now
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork

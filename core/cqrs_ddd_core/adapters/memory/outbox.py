@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryUnitOfWork
-from cqrs_ddd_core.cqrs.mediator import get_current_uow
+from cqrs_ddd_core.cqrs.scope import get_current_uow
 from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, OutboxStatus, utc_now
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 from cqrs_ddd_core.primitives.ids import new_id

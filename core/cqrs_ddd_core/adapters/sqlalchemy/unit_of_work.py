@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from cqrs_ddd_core.adapters.sqlalchemy.engine import read_only as read_only_engine
-from cqrs_ddd_core.cqrs.mediator import get_current_uow
+from cqrs_ddd_core.cqrs.scope import get_current_uow
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 from cqrs_ddd_core.primitives.exceptions import UnitOfWorkError
 

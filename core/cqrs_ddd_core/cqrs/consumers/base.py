@@ -29,8 +29,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
-from cqrs_ddd_core.cqrs.mediator import unit_of_work_scope
-from cqrs_ddd_core.cqrs.registry import HandlerRegistry
+from cqrs_ddd_core.cqrs.registry import HandlerRegistration, HandlerRegistry
+from cqrs_ddd_core.cqrs.scope import unit_of_work_scope
 from cqrs_ddd_core.domain.event_registry import EventTypeRegistry
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.ports.event_dispatcher import IEventDispatcher
@@ -38,6 +38,7 @@ from cqrs_ddd_core.ports.inbox import IInboxStorage
 from cqrs_ddd_core.ports.messaging import IMessageConsumer, MessageHandler
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 from cqrs_ddd_core.primitives.exceptions import (
+    HandlerWiringError,
     MessageHydrationError,
     PoisonMessageError,
     UnknownMessageTypeError,
@@ -63,10 +64,13 @@ class BaseEventConsumer:
     """Subscribes to topics, hydrates each message and dispatches it to handlers.
 
     ``dispatcher`` receives the events; without one, a dispatcher is built. Handlers in
-    ``handler_registry`` are registered on it (classes are built with ``handler_factory``), and
-    their event types are known to the hydration ``registry`` unless one is given. (A
-    dispatcher built with ``EventDispatcher(handler_registry=...)`` calls that registry's
-    handlers itself: pass the registry to one of the two, not both.)
+    ``handler_registry`` are registered on it, and their event types are known to the
+    hydration ``registry`` unless one is given. ``handler_factory`` is how this consumer builds
+    them: it is called per event with each handler's class - a class as registered, or the
+    class of a registered instance - so every handler gets this process's dependencies; a
+    function or a zero-argument factory has no class to build, and is an error. (A dispatcher
+    built with ``EventDispatcher(handler_registry=...)`` calls that registry's handlers itself:
+    pass the registry to one of the two, not both - both is an error.)
     ``inbox`` needs ``uow_factory``; ``consumer_name`` (default: the queue name) is the inbox
     key, so give every consumer of a service its own.
     """
@@ -122,9 +126,11 @@ class BaseEventConsumer:
                 self.registry.register(event_type.type_name(), event_type)
             for registration in handler_registry.get_event_registrations(event_type):
                 handler = registration.source
-                if registration.is_class and handler_factory is not None:
+                if handler_factory is not None:
                     # A zero-argument factory: a fresh handler per event, built our way.
-                    handler = functools.partial(handler_factory, registration.source)
+                    handler = functools.partial(
+                        handler_factory, _handler_class(event_type, registration)
+                    )
                 self.dispatcher.register(event_type, handler)
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -250,3 +256,16 @@ class BaseEventConsumer:
                     await self.inbox.mark_processed(event.event_id, self.consumer_name, uow=uow)
             await uow.commit()
         self.processed += 1
+
+
+def _handler_class(event_type: type, registration: HandlerRegistration) -> type:
+    """The class ``handler_factory`` builds for ``registration``; never silently none."""
+    if registration.is_class:
+        return registration.source  # type: ignore[no-any-return]
+    if not registration.is_factory and hasattr(registration.source, "handle"):
+        return type(registration.source)
+    raise HandlerWiringError(
+        f"handler_factory builds handlers from their classes, but {event_type.__name__} has "
+        f"{registration.describe()}, which has none: register a handler class (or an "
+        f"instance of one), or leave handler_factory out"
+    )

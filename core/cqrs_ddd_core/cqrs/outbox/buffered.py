@@ -19,8 +19,8 @@ import contextlib
 import logging
 from typing import Any
 
-from cqrs_ddd_core.cqrs.mediator import get_current_uow
 from cqrs_ddd_core.cqrs.outbox.service import BatchResult, OutboxService
+from cqrs_ddd_core.cqrs.scope import get_current_uow
 from cqrs_ddd_core.ports.background import IBackgroundWorker
 from cqrs_ddd_core.ports.locking import ILockStrategy
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
