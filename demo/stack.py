@@ -28,7 +28,7 @@ from litestar import Litestar
 
 from billing_service import bootstrap as billing_bootstrap
 from billing_service import consumers as billing_consumers
-from billing_service.bootstrap import BillingService
+from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.adapters.rabbitmq import RabbitMQConsumer
 from cqrs_ddd_core.adapters.rabbitmq.topology import dead_letter_queue_name, retry_queue_name
@@ -36,7 +36,6 @@ from cqrs_ddd_core.ports.messaging import IMessageConsumer, MessageHandler
 from cqrs_ddd_core.primitives.ids import new_id
 from demo.observers import CommandLog, MessageTap
 from ordering_service import bootstrap as ordering_bootstrap
-from ordering_service.bootstrap import OrderingService
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 BILLING_ORDERS_QUEUE = billing_consumers.QUEUE_NAME
@@ -63,7 +62,7 @@ class BrokerSide(Protocol):
 
     def service_broker(self) -> InMemoryBroker | None: ...
 
-    def prepare(self, service: OrderingService | BillingService) -> None: ...
+    def prepare(self, service: ServiceHost) -> None: ...
 
     def tap_consumer(self) -> IMessageConsumer: ...
 
@@ -88,7 +87,7 @@ class EmbeddedBroker:
     def service_broker(self) -> InMemoryBroker:
         return self.broker
 
-    def prepare(self, service: OrderingService | BillingService) -> None:
+    def prepare(self, service: ServiceHost) -> None:
         return None
 
     def tap_consumer(self) -> IMessageConsumer:
@@ -168,14 +167,15 @@ class RabbitBroker:
     def service_broker(self) -> None:
         return None  # each service opens its own RabbitMQ publisher and consumer
 
-    def prepare(self, service: OrderingService | BillingService) -> None:
+    def prepare(self, service: ServiceHost) -> None:
         """Give the service's queues this run's prefix (before it starts)."""
         inner = service.broker.consumer
         assert isinstance(inner, RabbitMQConsumer), "a RabbitMQ-built service"
         namespace = QueueNamespace(inner, self.prefix)
         self._namespaces.append(namespace)
         service.broker.consumer = namespace  # what start() subscribes the notifications with
-        service.consumer.broker = namespace  # what the service's event consumer subscribes with
+        for consumer in service.consumers:
+            consumer.broker = namespace  # what the service's event consumers subscribe with
 
     def tap_consumer(self) -> IMessageConsumer:
         return self._tap
@@ -256,8 +256,8 @@ class Stack:
 
     folder: Path
     side: BrokerSide
-    ordering: OrderingService
-    billing: BillingService
+    ordering: ServiceHost
+    billing: ServiceHost
     ordering_http: httpx.AsyncClient
     billing_http: httpx.AsyncClient
     tap: MessageTap

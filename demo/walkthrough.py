@@ -27,7 +27,6 @@ from billing_service.application import commands as billing_commands
 from billing_service.application.commands import TransferFundsCommand
 from billing_service.domain import events as billing_events
 from cqrs_ddd_core.cqrs.command import Command
-from cqrs_ddd_core.cqrs.publishers.decorators import destination_of
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, OutboxStatus
 from cqrs_ddd_core.primitives.exceptions import DomainError
@@ -35,6 +34,7 @@ from cqrs_ddd_core.primitives.ids import new_id
 from demo.narration import Narrator
 from demo.observers import CommitRecorder, LockWatch, Seen
 from demo.stack import BILLING_ORDERS_QUEUE, Stack
+from ordering_service import bootstrap as ordering_bootstrap
 from ordering_service.application import commands as ordering_commands
 from ordering_service.application.commands import (
     CreateOrderCommand,
@@ -47,7 +47,7 @@ from ordering_service.infrastructure.tables import shipments
 T = TypeVar("T")
 WAIT = 15.0
 """Seconds any wait may take before the demo reports a failure instead of hanging."""
-MERCHANT = billing_bootstrap.BillingSettings.merchant_account
+MERCHANT = billing_bootstrap.MERCHANT_ACCOUNT
 ACCOUNTS = ("ada", "bob", MERCHANT)
 
 
@@ -354,14 +354,14 @@ async def routing(narrator: Narrator, stack: Stack, story: Story) -> None:
         "routing",
         "Routing: integration, notifications, in-process",
         code=[
-            "core/cqrs_ddd_core/cqrs/publishers/ (route_to, routing)",
-            "ordering_service/domain/events.py",
-            "billing_service/domain/events.py",
+            "core/cqrs_ddd_core/cqrs/publishers/route_table.py",
+            "ordering_service/bootstrap.py (ROUTES)",
+            "billing_service/bootstrap.py (ROUTES)",
         ],
         scenario="features/core/routing.feature",
         story=(
-            "An event class says where it goes: @route_to('integration') leaves through the "
-            "outbox to the other service, @route_to('notifications') goes out under "
+            "Each service's route table says where an event goes: 'integration' leaves through "
+            "the outbox to the other service, 'notifications' goes out under "
             "notifications.<Event> for people, and the rest stays in-process (the read model). "
             "The demo's own queues on the broker saw everything that travelled so far."
         ),
@@ -371,7 +371,7 @@ async def routing(narrator: Narrator, stack: Stack, story: Story) -> None:
     rows: list[list[str]] = []
     verdicts: list[bool] = []
     for service, event_type in _event_types():
-        declared = destination_of(event_type) or "in-process"
+        declared = _routed_to(service, event_type)
         seen = {m.destination for m in stack.tap.seen if m.event_type == event_type.type_name()}
         rows.append([service, event_type.type_name(), declared, ", ".join(sorted(seen)) or "-"])
         if declared == "in-process":
@@ -382,12 +382,12 @@ async def routing(narrator: Narrator, stack: Stack, story: Story) -> None:
             verdicts.append(not seen or "integration" in seen)
     narrator.table(
         "every event class, where it is routed, where it was seen",
-        ["service", "event", "@route_to", "seen on the broker"],
+        ["service", "event", "routed to", "seen on the broker"],
         rows,
     )
     summaries = (await stack.ordering_http.get("/orders", params={"customer_id": "ada"})).json()
     first = next(s for s in summaries if s["order_id"] == story.first_order)
-    narrator.check(all(verdicts), "every event travelled exactly where its class is routed")
+    narrator.check(all(verdicts), "every event travelled exactly where its route table sends it")
     narrator.check(
         {"OrderCreated", "PaymentCaptured"}
         <= {m.event_type for m in stack.tap.seen if m.destination == "integration"},
@@ -616,7 +616,7 @@ async def duplicate_delivery(narrator: Narrator, stack: Stack, story: Story) -> 
         ),
     )
     original = stack.tap.find("OrderCreated", order_id=story.paid_order)[0]
-    consumer = stack.billing.consumer
+    [consumer] = stack.billing.consumers
     processed, duplicates = consumer.processed, consumer.duplicates
     balance = await _balance(stack, "ada")
     await stack.ordering.broker.publisher.publish(
@@ -827,6 +827,11 @@ def _event_types() -> list[tuple[str, type[DomainEvent]]]:
     return [("ordering", e) for e in _classes(ordering_events, DomainEvent)] + [
         ("billing", e) for e in _classes(billing_events, DomainEvent)
     ]
+
+
+def _routed_to(service: str, event_type: type[DomainEvent]) -> str:
+    routes = (ordering_bootstrap if service == "ordering" else billing_bootstrap).ROUTES
+    return ", ".join(routes.get(event_type, ())) or "in-process"
 
 
 def _service_of(name: str) -> str:
