@@ -2,9 +2,9 @@
 
 Two billing replicas share the queue and a PostgreSQL database. One runs with a delaying
 `FaultyPaymentBus` (tests/reliability/faults.py): it holds every payment inside the message's
-open transaction (inbox checked, nothing committed). The test waits until it says it holds an order, then SIGKILLs
-it: its transaction dies with its connection, and the broker hands its unacknowledged
-messages to the other replica - which must apply each one exactly once.
+open transaction (inbox checked, nothing committed). The test waits until it says it holds an
+order, then SIGKILLs it: its transaction dies with its connection, and the broker hands its
+unacknowledged messages to the other replica - which must apply each one exactly once.
 """
 
 from __future__ import annotations

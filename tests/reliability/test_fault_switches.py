@@ -58,7 +58,8 @@ def test_filled_the_relay_publishes_through_the_wrapper_with_the_given_lease() -
     service = ordering.build(
         ordering.OrderingSettings(database_url="memory"), broker=broker, relay=relay
     )
-    assert wrappers and service.outbox.service.publisher is wrappers[0]
+    [wrapper] = wrappers
+    assert service.outbox.service.publisher is wrapper
     assert service.outbox.service.lease_seconds == 2.0
 
 
