@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import get, post
-from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from pydantic import BaseModel, Field
 
@@ -28,7 +27,8 @@ from billing_service.application.commands import (
 )
 from billing_service.application.dtos import AccountDTO
 from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
-from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
+from cqrs_ddd_core.adapters.litestar.app import Commands, Queries
+from cqrs_ddd_core.ports.bus import IQueryBus
 from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 
 AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=IDENTIFIER)]
@@ -57,36 +57,27 @@ async def _account(queries: IQueryBus, account_id: str) -> dict[str, Any]:
 
 @post("/accounts", summary="Open an account")
 async def open_account(
-    data: JSONBody[OpenAccountRequest],
-    commands: NamedDependency[ICommandBus],
-    queries: NamedDependency[IQueryBus],
+    data: JSONBody[OpenAccountRequest], commands: Commands, queries: Queries
 ) -> dict[str, Any]:
     await commands.send(OpenAccountCommand(account_id=data.account_id, balance=data.balance))
     return await _account(queries, data.account_id)
 
 
 @get("/accounts/{account_id:str}", summary="An account's balance and version")
-async def get_account(
-    account_id: AccountIdPath, queries: NamedDependency[IQueryBus]
-) -> dict[str, Any]:
+async def get_account(account_id: AccountIdPath, queries: Queries) -> dict[str, Any]:
     return await _account(queries, account_id)
 
 
 @post("/accounts/{account_id:str}/deposits", status_code=200, summary="Deposit into an account")
 async def deposit(
-    account_id: AccountIdPath,
-    data: JSONBody[DepositRequest],
-    commands: NamedDependency[ICommandBus],
-    queries: NamedDependency[IQueryBus],
+    account_id: AccountIdPath, data: JSONBody[DepositRequest], commands: Commands, queries: Queries
 ) -> dict[str, Any]:
     await commands.send(DepositCommand(account_id=account_id, amount=data.amount))
     return await _account(queries, account_id)
 
 
 @post("/transfers", summary="Move money between two accounts (both locked)")
-async def transfer(
-    data: JSONBody[TransferRequest], commands: NamedDependency[ICommandBus]
-) -> dict[str, Any]:
+async def transfer(data: JSONBody[TransferRequest], commands: Commands) -> dict[str, Any]:
     command = TransferFundsCommand(
         from_account=data.from_account, to_account=data.to_account, amount=data.amount
     )
@@ -101,7 +92,7 @@ async def transfer(
 
 @get("/invoices", summary="Invoices, optionally of one order")
 async def list_invoices(
-    queries: NamedDependency[IQueryBus],
+    queries: Queries,
     order_id: Annotated[str | None, QueryParameter(max_length=64, pattern=STORABLE_TEXT)] = None,
 ) -> list[dict[str, Any]]:
     invoices = (await queries.send(ListInvoicesQuery(order_id=order_id))).result

@@ -1,19 +1,14 @@
 """Billing's composition root: the only module that knows concrete classes.
 
-Read it top to bottom: the settings, the handlers, the middleware, the route table, the
-consumer, and `build`, which puts them on the plumbing every service shares (storage, broker,
-outbox relay: `cqrs_ddd_core.adapters.host`) and returns the `ServiceHost` that starts,
-stops and serves billing.
+Read it top to bottom, as ordering's: settings, handlers, middleware, route table, consumer,
+and `build`, which hands them to the core's service host (`cqrs_ddd_core.adapters.host`).
 
 The thing to notice is the middleware's order: logging, then locking - `TransferFundsCommand`
 and `PayInvoiceCommand` hold their accounts until the transaction ends, in locks every replica
 shares (`StorageRecipe(locks=True)`) - then the outbox. The route table sends each payment
-result twice: to ordering (``integration``) and to the customer (``notifications``).
-
-`build` takes ``broker`` (an `InMemoryBroker` to share in process: the embedded default),
-``relay`` (the outbox relay's seams) and ``payment_bus`` (what wraps the bus the payment policy
-sends through); the fault-injection suite fills the last two. Guide:
-docs/patterns/composition-root.md.
+result to ordering (``integration``) *and* to the customer (``notifications``). `build`'s
+seams ``relay`` and ``payment_bus`` (what the payment policy sends through) are for the
+fault-injection suite. Guide: docs/patterns/composition-root.md.
 """
 
 from __future__ import annotations
@@ -88,16 +83,19 @@ def register_handlers(registry: HandlerRegistry, bus: ICommandBus) -> None:
     registry.register_command_handler(OpenAccountCommand, OpenAccountHandler())
     registry.register_command_handler(DepositCommand, DepositHandler())
     registry.register_command_handler(TransferFundsCommand, TransferFundsHandler())
-    registry.register_command_handler(PayInvoiceCommand, PayInvoiceHandler(bus))
     registry.register_query_handler(GetAccountQuery, GetAccountHandler())
     registry.register_query_handler(ListInvoicesQuery, ListInvoicesHandler())
+    # Paying an invoice moves the money with a TransferFundsCommand, nested through ``bus``.
+    registry.register_command_handler(PayInvoiceCommand, PayInvoiceHandler(bus))
 
 
+# --8<-- [start:routes]
 ROUTES: Routes = {
     PaymentCaptured: [INTEGRATION, NOTIFICATIONS],
     PaymentFailed: [INTEGRATION, NOTIFICATIONS],
 }
 """Where each event goes; the account and invoice events stay in-process."""
+# --8<-- [end:routes]
 
 
 def build_middleware(outbox: IMessagePublisher, locks: ILockStrategy) -> MiddlewareRegistry:
@@ -113,15 +111,14 @@ def build(
     settings: BillingSettings,
     *,
     broker: InMemoryBroker | None = None,
-    relay: RelayOptions = DEFAULT_RELAY,
     payment_bus: Callable[[ICommandBus], ICommandBus] = lambda bus: bus,
+    relay: RelayOptions = DEFAULT_RELAY,
 ) -> ServiceHost:
     """Billing from its settings, on the shared ``broker`` if one is given."""
     plumbing = Plumbing.open(settings, STORAGE, broker=broker, relay=relay)
     storage = plumbing.storage
-    mediator = build_mediator(
-        register_handlers, storage.uow_factory, build_middleware(plumbing.outbox, storage.locks)
-    )
+    middleware = build_middleware(plumbing.outbox, storage.locks)
+    mediator = build_mediator(register_handlers, storage.uow_factory, middleware)
     consumer = orders_consumer(
         plumbing.broker.consumer,
         payment_bus(mediator),

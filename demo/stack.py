@@ -271,24 +271,15 @@ async def running(side: BrokerSide, *, verbose: bool = False) -> AsyncIterator[S
     commands.install()
     with tempfile.TemporaryDirectory(prefix="cqrs-demo-") as folder:
         path = Path(folder)
-        exchange = getattr(side, "exchange_name", "events")
-        amqp_url = getattr(side, "amqp_url", DEFAULT_AMQP_URL)
-        ordering = ordering_bootstrap.build(
-            ordering_bootstrap.OrderingSettings(
-                database_url=f"sqlite+aiosqlite:///{path / 'ordering.db'}",
-                amqp_url=amqp_url,
-                exchange_name=exchange,
-            ),
-            broker=side.service_broker(),
+        broker = side.service_broker()
+        ordering_settings = ordering_bootstrap.OrderingSettings.model_validate(
+            _settings(path, side, "ordering")
         )
-        billing = billing_bootstrap.build(
-            billing_bootstrap.BillingSettings(
-                database_url=f"sqlite+aiosqlite:///{path / 'billing.db'}",
-                amqp_url=amqp_url,
-                exchange_name=exchange,
-            ),
-            broker=side.service_broker(),
+        billing_settings = billing_bootstrap.BillingSettings.model_validate(
+            _settings(path, side, "billing")
         )
+        ordering = ordering_bootstrap.build(ordering_settings, broker=broker)
+        billing = billing_bootstrap.build(billing_settings, broker=broker)
         side.prepare(ordering)
         side.prepare(billing)
         tap = MessageTap(side.tap_consumer())
@@ -312,6 +303,15 @@ async def running(side: BrokerSide, *, verbose: bool = False) -> AsyncIterator[S
                 )
         finally:
             commands.uninstall()
+
+
+def _settings(folder: Path, side: BrokerSide, service: str) -> dict[str, Any]:
+    """What the demo changes in a service's settings: its own SQLite file, this run's broker."""
+    return {
+        "database_url": f"sqlite+aiosqlite:///{folder / f'{service}.db'}",
+        "amqp_url": getattr(side, "amqp_url", DEFAULT_AMQP_URL),
+        "exchange_name": getattr(side, "exchange_name", "events"),
+    }
 
 
 def _client(app: Litestar, name: str) -> httpx.AsyncClient:

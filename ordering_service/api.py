@@ -14,11 +14,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import get, post
-from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from pydantic import BaseModel, Field
 
-from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
+from cqrs_ddd_core.adapters.litestar.app import Commands, Queries
 from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 from ordering_service.application.commands import CreateOrderCommand, OrderItem, ShipOrderCommand
 from ordering_service.application.dtos import OrderDTO
@@ -37,9 +36,7 @@ class CreateOrderRequest(BaseModel):
 
 @post("/orders", summary="Place an order")
 async def create_order(
-    data: JSONBody[CreateOrderRequest],
-    commands: NamedDependency[ICommandBus],
-    queries: NamedDependency[IQueryBus],
+    data: JSONBody[CreateOrderRequest], commands: Commands, queries: Queries
 ) -> dict[str, Any]:
     command = CreateOrderCommand(customer_id=data.customer_id, items=data.items)
     order_id = (await commands.send(command)).result
@@ -48,14 +45,14 @@ async def create_order(
 
 
 @get("/orders/{order_id:str}", summary="One order, with its items")
-async def get_order(order_id: OrderId, queries: NamedDependency[IQueryBus]) -> dict[str, Any]:
+async def get_order(order_id: OrderId, queries: Queries) -> dict[str, Any]:
     order: OrderDTO = (await queries.send(GetOrderQuery(order_id=order_id))).result
     return order.model_dump(mode="json")
 
 
 @get("/orders", summary="Orders, newest first (from the order summaries)")
 async def list_orders(
-    queries: NamedDependency[IQueryBus],
+    queries: Queries,
     customer_id: Annotated[str | None, QueryParameter(max_length=64, pattern=STORABLE_TEXT)] = None,
     status: FromQuery[OrderStatus | None] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
@@ -65,11 +62,7 @@ async def list_orders(
 
 
 @post("/orders/{order_id:str}/ship", status_code=200, summary="Ship a confirmed order")
-async def ship_order(
-    order_id: OrderId,
-    commands: NamedDependency[ICommandBus],
-    queries: NamedDependency[IQueryBus],
-) -> dict[str, Any]:
+async def ship_order(order_id: OrderId, commands: Commands, queries: Queries) -> dict[str, Any]:
     shipment_id = (await commands.send(ShipOrderCommand(order_id=order_id))).result
     order = (await queries.send(GetOrderQuery(order_id=order_id))).result
     return {"order_id": order.order_id, "status": order.status, "shipment_id": shipment_id}

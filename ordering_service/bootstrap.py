@@ -91,12 +91,14 @@ def register_handlers(registry: HandlerRegistry, bus: ICommandBus) -> None:
         registry.register_event_handler(event_type, projection)
 
 
+# --8<-- [start:routes]
 ROUTES: Routes = {
     OrderCreated: [INTEGRATION],
     OrderConfirmed: [NOTIFICATIONS],
     OrderCancelled: [NOTIFICATIONS],
 }
 """Where each event goes; an event type not listed stays in-process."""
+# --8<-- [end:routes]
 
 
 def build_middleware(outbox: IMessagePublisher) -> MiddlewareRegistry:
@@ -107,6 +109,7 @@ def build_middleware(outbox: IMessagePublisher) -> MiddlewareRegistry:
     return middleware
 
 
+# --8<-- [start:build]
 def build(
     settings: OrderingSettings,
     *,
@@ -123,3 +126,6 @@ def build(
         plumbing.broker.consumer, mediator, uow_factory=storage.uow_factory, inbox=storage.inbox
     )
     return ServiceHost("ordering", settings, plumbing, mediator, [consumer], api.ENDPOINTS, ROUTES)
+
+
+# --8<-- [end:build]

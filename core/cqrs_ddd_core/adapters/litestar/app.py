@@ -2,9 +2,9 @@
 
 A service's ``api.py`` holds only its routes; this adds ``GET /health`` and
 ``GET /notifications`` (routes.py), the error mapping (errors.py) and the dependencies the
-routes ask for by name. The thing to notice: a route asks for ``commands`` (an `ICommandBus`)
-to change state and ``queries`` (an `IQueryBus`) to read it - the same mediator behind both,
-but a reader sees at the signature which routes may write.
+routes ask for by name. The thing to notice: a route asks for ``commands: Commands`` (an
+`ICommandBus`) to change state and ``queries: Queries`` (an `IQueryBus`) to read it - the same
+mediator behind both, but a reader sees at the signature which routes may write.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from litestar import Litestar
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
@@ -21,6 +21,10 @@ from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifica
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 
 Hook = Callable[[], Awaitable[None]]
+Commands = NamedDependency[ICommandBus]
+"""A route parameter ``commands: Commands``: the bus the route sends its command through."""
+Queries = NamedDependency[IQueryBus]
+"""A route parameter ``queries: Queries``: the bus the route sends its queries through."""
 
 
 def service_app(
