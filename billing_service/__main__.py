@@ -1,32 +1,15 @@
 """``python -m billing_service``: billing alone in this process, configured from the environment.
 
-``PORT`` (8002), ``DATABASE_URL`` (a SQLite file under var/; ``postgresql+asyncpg://...`` for
-PostgreSQL) and ``AMQP_URL`` (RabbitMQ). On SIGTERM or Ctrl-C uvicorn stops taking requests
-and finishes those in flight; the app's shutdown hook then stops consuming, lets in-flight
-messages finish and stops the outbox relay (`BillingService.stop`).
+``PORT`` (8002), ``HOST``, ``DATABASE_URL`` (a SQLite file under var/; ``postgresql+asyncpg://...``
+for PostgreSQL), ``AMQP_URL`` (RabbitMQ) and ``MERCHANT_ACCOUNT``, read by `BillingSettings`.
+`run_service` (the core's host) configures logging, serves the app under uvicorn and, on
+SIGTERM, stops the service gracefully: stop consuming, finish in flight, stop the relay.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-
-import uvicorn
-
-from billing_service import bootstrap
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = bootstrap.BillingSettings.from_env()
-    service = bootstrap.build(settings)
-    uvicorn.run(
-        service.create_app(),
-        host=os.environ.get("HOST", "0.0.0.0"),
-        port=settings.port,
-        timeout_graceful_shutdown=30,
-    )
-
+from billing_service.bootstrap import BillingSettings, build
+from cqrs_ddd_core.adapters.host.run import run_service
 
 if __name__ == "__main__":
-    main()
+    run_service(lambda: build(BillingSettings()))

@@ -1,19 +1,20 @@
 """Billing's HTTP API (Litestar): requests in, commands and queries to the mediator, DTOs out.
 
 The one thing to notice: the API holds no business logic. It validates the *shape* of the
-input (a 400 naming the field), sends one command or query, and maps the application's errors
-to status codes: unknown id -> 404, insufficient funds or another refusal -> 409 with the
+input (a 400 naming the field), sends one command (through ``commands``, an `ICommandBus`) or
+query (through ``queries``, an `IQueryBus`), and the core maps the application's errors to
+status codes: unknown id -> 404, insufficient funds or another refusal -> 409 with the
 reason, an account locked for too long -> 503. Money arrives as a decimal string or a number
-and leaves as a decimal string. OpenAPI: ``/schema``. Guide: docs/patterns/bounded-contexts.md.
+and leaves as a decimal string. `ENDPOINTS` is what the service host serves, next to
+``/health`` and ``/notifications``. OpenAPI: ``/schema``.
+Guide: docs/patterns/bounded-contexts.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
-from litestar import Litestar, get, post
-from litestar.di import NamedDependency, Provide
+from litestar import get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from pydantic import BaseModel, Field
 
@@ -26,12 +27,10 @@ from billing_service.application.commands import (
 )
 from billing_service.application.dtos import AccountDTO
 from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
-from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
-from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifications
-from cqrs_ddd_core.ports.bus import ICommandBus
+from cqrs_ddd_core.adapters.litestar.app import Commands, Queries
+from cqrs_ddd_core.ports.bus import IQueryBus
 from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 
-Hook = Callable[[], Awaitable[None]]
 AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=IDENTIFIER)]
 AccountIdPath = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
 
@@ -51,42 +50,38 @@ class TransferRequest(BaseModel):
     amount: PositiveMoney
 
 
-async def _account(bus: ICommandBus, account_id: str) -> dict[str, Any]:
-    account: AccountDTO = (await bus.send(GetAccountQuery(account_id=account_id))).result
+async def _account(queries: IQueryBus, account_id: str) -> dict[str, Any]:
+    account: AccountDTO = (await queries.send(GetAccountQuery(account_id=account_id))).result
     return account.model_dump(mode="json")
 
 
 @post("/accounts", summary="Open an account")
 async def open_account(
-    data: JSONBody[OpenAccountRequest], bus: NamedDependency[ICommandBus]
+    data: JSONBody[OpenAccountRequest], commands: Commands, queries: Queries
 ) -> dict[str, Any]:
-    await bus.send(OpenAccountCommand(account_id=data.account_id, balance=data.balance))
-    return await _account(bus, data.account_id)
+    await commands.send(OpenAccountCommand(account_id=data.account_id, balance=data.balance))
+    return await _account(queries, data.account_id)
 
 
 @get("/accounts/{account_id:str}", summary="An account's balance and version")
-async def get_account(
-    account_id: AccountIdPath, bus: NamedDependency[ICommandBus]
-) -> dict[str, Any]:
-    return await _account(bus, account_id)
+async def get_account(account_id: AccountIdPath, queries: Queries) -> dict[str, Any]:
+    return await _account(queries, account_id)
 
 
 @post("/accounts/{account_id:str}/deposits", status_code=200, summary="Deposit into an account")
 async def deposit(
-    account_id: AccountIdPath, data: JSONBody[DepositRequest], bus: NamedDependency[ICommandBus]
+    account_id: AccountIdPath, data: JSONBody[DepositRequest], commands: Commands, queries: Queries
 ) -> dict[str, Any]:
-    await bus.send(DepositCommand(account_id=account_id, amount=data.amount))
-    return await _account(bus, account_id)
+    await commands.send(DepositCommand(account_id=account_id, amount=data.amount))
+    return await _account(queries, account_id)
 
 
 @post("/transfers", summary="Move money between two accounts (both locked)")
-async def transfer(
-    data: JSONBody[TransferRequest], bus: NamedDependency[ICommandBus]
-) -> dict[str, Any]:
+async def transfer(data: JSONBody[TransferRequest], commands: Commands) -> dict[str, Any]:
     command = TransferFundsCommand(
         from_account=data.from_account, to_account=data.to_account, amount=data.amount
     )
-    transfer_id = (await bus.send(command)).result
+    transfer_id = (await commands.send(command)).result
     return {
         "transfer_id": transfer_id,
         "from_account": data.from_account,
@@ -97,42 +92,11 @@ async def transfer(
 
 @get("/invoices", summary="Invoices, optionally of one order")
 async def list_invoices(
-    bus: NamedDependency[ICommandBus],
+    queries: Queries,
     order_id: Annotated[str | None, QueryParameter(max_length=64, pattern=STORABLE_TEXT)] = None,
 ) -> list[dict[str, Any]]:
-    invoices = (await bus.send(ListInvoicesQuery(order_id=order_id))).result
+    invoices = (await queries.send(ListInvoicesQuery(order_id=order_id))).result
     return [invoice.model_dump(mode="json") for invoice in invoices]
 
 
-def create_app(
-    bus: ICommandBus,
-    *,
-    health_check: HealthCheck,
-    notification_feed: Sequence[dict[str, Any]] = (),
-    on_startup: Sequence[Hook] = (),
-    on_shutdown: Sequence[Hook] = (),
-) -> Litestar:
-    """The Litestar app over ``bus`` (the mediator); hooks start and stop the service."""
-
-    def provide(value: Any) -> Provide:
-        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
-
-    return Litestar(
-        route_handlers=[
-            open_account,
-            get_account,
-            deposit,
-            transfer,
-            list_invoices,
-            health,
-            notifications,
-        ],
-        dependencies={
-            "bus": provide(bus),
-            "check_health": provide(health_check),
-            "notification_feed": provide(notification_feed),
-        },
-        exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=list(on_startup),
-        on_shutdown=list(on_shutdown),
-    )
+ENDPOINTS = [open_account, get_account, deposit, transfer, list_invoices]

@@ -64,12 +64,11 @@ class MessageTap:
         )
 
     async def stop(self) -> None:
-        unsubscribe = getattr(self.consumer, "unsubscribe", None)
-        if unsubscribe is None:
-            return
         for topic in INTEGRATION_TOPICS:
-            await unsubscribe(topic, self._integration, f"{self.queue_prefix}.integration")
-        await unsubscribe(
+            await self.consumer.unsubscribe(
+                topic, self._integration, f"{self.queue_prefix}.integration"
+            )
+        await self.consumer.unsubscribe(
             NOTIFICATION_TOPICS, self._notification, f"{self.queue_prefix}.notifications"
         )
 

@@ -2,7 +2,8 @@
 
 Each service keeps its own SQLite file under var/ (ORDERING_DATABASE_URL / BILLING_DATABASE_URL
 override them) and both share one in-process broker. Ordering listens on ORDERING_PORT (8001),
-billing on BILLING_PORT (8002). SIGTERM or Ctrl-C stops both gracefully: HTTP first, then each
+billing on BILLING_PORT (8002): each service's settings, read with its name as prefix.
+SIGTERM or Ctrl-C stops both gracefully: HTTP first, then each
 service's shutdown (stop consuming, finish in-flight work, stop the relay).
 This module only composes the two bootstraps: the services never import each other.
 """
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from billing_service import bootstrap as billing_bootstrap
+from cqrs_ddd_core.adapters.host.run import LOG_FORMAT
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from ordering_service import bootstrap as ordering_bootstrap
 
@@ -33,24 +35,11 @@ class _Server(uvicorn.Server):
 
 async def serve() -> None:
     broker = InMemoryBroker()
-    ordering = ordering_bootstrap.build(
-        ordering_bootstrap.OrderingSettings(
-            port=int(os.environ.get("ORDERING_PORT", "8001")),
-            database_url=os.environ.get(
-                "ORDERING_DATABASE_URL", ordering_bootstrap.DEFAULT_DATABASE_URL
-            ),
-        ),
-        broker=broker,
-    )
-    billing = billing_bootstrap.build(
-        billing_bootstrap.BillingSettings(
-            port=int(os.environ.get("BILLING_PORT", "8002")),
-            database_url=os.environ.get(
-                "BILLING_DATABASE_URL", billing_bootstrap.DEFAULT_DATABASE_URL
-            ),
-        ),
-        broker=broker,
-    )
+    # ORDERING_PORT, ORDERING_DATABASE_URL...: two services in one environment.
+    ordering_settings = ordering_bootstrap.OrderingSettings(_env_prefix="ORDERING_")
+    billing_settings = billing_bootstrap.BillingSettings(_env_prefix="BILLING_")
+    ordering = ordering_bootstrap.build(ordering_settings, broker=broker)
+    billing = billing_bootstrap.build(billing_settings, broker=broker)
     host = os.environ.get("HOST", "127.0.0.1")
     servers = [
         _Server(uvicorn.Config(service.create_app(), host=host, port=service.settings.port))
@@ -71,7 +60,7 @@ async def serve() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     asyncio.run(serve())
 
 

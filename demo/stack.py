@@ -28,7 +28,7 @@ from litestar import Litestar
 
 from billing_service import bootstrap as billing_bootstrap
 from billing_service import consumers as billing_consumers
-from billing_service.bootstrap import BillingService
+from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.adapters.rabbitmq import RabbitMQConsumer
 from cqrs_ddd_core.adapters.rabbitmq.topology import dead_letter_queue_name, retry_queue_name
@@ -36,7 +36,6 @@ from cqrs_ddd_core.ports.messaging import IMessageConsumer, MessageHandler
 from cqrs_ddd_core.primitives.ids import new_id
 from demo.observers import CommandLog, MessageTap
 from ordering_service import bootstrap as ordering_bootstrap
-from ordering_service.bootstrap import OrderingService
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 BILLING_ORDERS_QUEUE = billing_consumers.QUEUE_NAME
@@ -63,7 +62,7 @@ class BrokerSide(Protocol):
 
     def service_broker(self) -> InMemoryBroker | None: ...
 
-    def prepare(self, service: OrderingService | BillingService) -> None: ...
+    def prepare(self, service: ServiceHost) -> None: ...
 
     def tap_consumer(self) -> IMessageConsumer: ...
 
@@ -88,7 +87,7 @@ class EmbeddedBroker:
     def service_broker(self) -> InMemoryBroker:
         return self.broker
 
-    def prepare(self, service: OrderingService | BillingService) -> None:
+    def prepare(self, service: ServiceHost) -> None:
         return None
 
     def tap_consumer(self) -> IMessageConsumer:
@@ -168,14 +167,15 @@ class RabbitBroker:
     def service_broker(self) -> None:
         return None  # each service opens its own RabbitMQ publisher and consumer
 
-    def prepare(self, service: OrderingService | BillingService) -> None:
+    def prepare(self, service: ServiceHost) -> None:
         """Give the service's queues this run's prefix (before it starts)."""
         inner = service.broker.consumer
         assert isinstance(inner, RabbitMQConsumer), "a RabbitMQ-built service"
         namespace = QueueNamespace(inner, self.prefix)
         self._namespaces.append(namespace)
         service.broker.consumer = namespace  # what start() subscribes the notifications with
-        service.consumer.broker = namespace  # what the service's event consumer subscribes with
+        for consumer in service.consumers:
+            consumer.broker = namespace  # what the service's event consumers subscribe with
 
     def tap_consumer(self) -> IMessageConsumer:
         return self._tap
@@ -256,8 +256,8 @@ class Stack:
 
     folder: Path
     side: BrokerSide
-    ordering: OrderingService
-    billing: BillingService
+    ordering: ServiceHost
+    billing: ServiceHost
     ordering_http: httpx.AsyncClient
     billing_http: httpx.AsyncClient
     tap: MessageTap
@@ -271,24 +271,15 @@ async def running(side: BrokerSide, *, verbose: bool = False) -> AsyncIterator[S
     commands.install()
     with tempfile.TemporaryDirectory(prefix="cqrs-demo-") as folder:
         path = Path(folder)
-        exchange = getattr(side, "exchange_name", "events")
-        amqp_url = getattr(side, "amqp_url", DEFAULT_AMQP_URL)
-        ordering = ordering_bootstrap.build(
-            ordering_bootstrap.OrderingSettings(
-                database_url=f"sqlite+aiosqlite:///{path / 'ordering.db'}",
-                amqp_url=amqp_url,
-                exchange_name=exchange,
-            ),
-            broker=side.service_broker(),
+        broker = side.service_broker()
+        ordering_settings = ordering_bootstrap.OrderingSettings.model_validate(
+            _settings(path, side, "ordering")
         )
-        billing = billing_bootstrap.build(
-            billing_bootstrap.BillingSettings(
-                database_url=f"sqlite+aiosqlite:///{path / 'billing.db'}",
-                amqp_url=amqp_url,
-                exchange_name=exchange,
-            ),
-            broker=side.service_broker(),
+        billing_settings = billing_bootstrap.BillingSettings.model_validate(
+            _settings(path, side, "billing")
         )
+        ordering = ordering_bootstrap.build(ordering_settings, broker=broker)
+        billing = billing_bootstrap.build(billing_settings, broker=broker)
         side.prepare(ordering)
         side.prepare(billing)
         tap = MessageTap(side.tap_consumer())
@@ -312,6 +303,15 @@ async def running(side: BrokerSide, *, verbose: bool = False) -> AsyncIterator[S
                 )
         finally:
             commands.uninstall()
+
+
+def _settings(folder: Path, side: BrokerSide, service: str) -> dict[str, Any]:
+    """What the demo changes in a service's settings: its own SQLite file, this run's broker."""
+    return {
+        "database_url": f"sqlite+aiosqlite:///{folder / f'{service}.db'}",
+        "amqp_url": getattr(side, "amqp_url", DEFAULT_AMQP_URL),
+        "exchange_name": getattr(side, "exchange_name", "events"),
+    }
 
 
 def _client(app: Litestar, name: str) -> httpx.AsyncClient:

@@ -4,7 +4,9 @@ Used by `just up-local`, the reliability suite and the end-to-end benchmarks: ea
 runs as ``python -m ordering_service`` / ``python -m billing_service`` with its own
 ``PORT``, ``DATABASE_URL`` and ``AMQP_URL``; replicas of one service share its database and
 compete for its queue. Processes can be stopped gracefully (SIGTERM) or killed (SIGKILL), so
-tests can crash them mid-flight. ``extra_env`` passes test-only switches through.
+tests can crash them mid-flight. ``entry`` runs a replica from another module than the
+service's own (the reliability suite's services with a fault built in); ``extra_env`` adds
+variables to every process.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,8 @@ class ServiceProcess:
     port: int
     env: dict[str, str]
     log: Path
+    entry: Sequence[str] = ()
+    """What ``python`` runs, e.g. ``["-m", "ordering_service"]`` (the default: the service)."""
     process: subprocess.Popen[Any] | None = None
 
     @property
@@ -62,7 +67,7 @@ class ServiceProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", MODULES[self.service]],
+                [sys.executable, *(self.entry or ["-m", MODULES[self.service]])],
                 cwd=ROOT,
                 env=env,
                 stdout=output,
@@ -127,7 +132,12 @@ class Cluster:
         return cls(workdir, amqp_url, urls, **kwargs)
 
     def add(
-        self, service: str, *, port: int | None = None, env: dict[str, str] | None = None
+        self,
+        service: str,
+        *,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        entry: Sequence[str] = (),
     ) -> ServiceProcess:
         replica = sum(1 for p in self.processes if p.service == service) + 1
         name = f"{service}-{replica}"
@@ -142,6 +152,7 @@ class Cluster:
                 **(env or {}),
             },
             log=self.workdir / f"{name}.log",
+            entry=entry,
         )
         self.processes.append(process)
         return process

@@ -1,32 +1,15 @@
 """``python -m ordering_service``: ordering alone in this process, configured from the environment.
 
-``PORT`` (8001), ``DATABASE_URL`` (a SQLite file under var/; ``postgresql+asyncpg://...`` for
-PostgreSQL) and ``AMQP_URL`` (RabbitMQ). On SIGTERM or Ctrl-C uvicorn stops taking requests
-and finishes those in flight; the app's shutdown hook then stops consuming, lets in-flight
-messages finish and stops the outbox relay (`OrderingService.stop`).
+``PORT`` (8001), ``HOST``, ``DATABASE_URL`` (a SQLite file under var/; ``postgresql+asyncpg://...``
+for PostgreSQL) and ``AMQP_URL`` (RabbitMQ), read by `OrderingSettings`. The thing to notice:
+nothing here but the choice of service - `run_service` (the core's host) configures logging,
+serves the app under uvicorn and, on SIGTERM, stops the service gracefully.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-
-import uvicorn
-
-from ordering_service import bootstrap
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = bootstrap.OrderingSettings.from_env()
-    service = bootstrap.build(settings)
-    uvicorn.run(
-        service.create_app(),
-        host=os.environ.get("HOST", "0.0.0.0"),
-        port=settings.port,
-        timeout_graceful_shutdown=30,
-    )
-
+from cqrs_ddd_core.adapters.host.run import run_service
+from ordering_service.bootstrap import OrderingSettings, build
 
 if __name__ == "__main__":
-    main()
+    run_service(lambda: build(OrderingSettings()))

@@ -1,33 +1,28 @@
 """Ordering's HTTP API (Litestar): requests in, commands and queries to the mediator, DTOs out.
 
 The one thing to notice: the API holds no business logic. It validates the *shape* of the
-input (a 400 naming the field), sends one command or query, and maps the application's errors
-to status codes: unknown id -> 404, a refused state change -> 409 with the reason, a database
+input (a 400 naming the field), sends one command (through ``commands``, an `ICommandBus`) or
+query (through ``queries``, an `IQueryBus`), and the core maps the application's errors to
+status codes: unknown id -> 404, a refused state change -> 409 with the reason, a database
 too busy or gone -> 503. Money arrives as a decimal string or a number and leaves as a decimal
-string. OpenAPI: ``/schema``. Guide: docs/patterns/bounded-contexts.md.
+string. `ENDPOINTS` is what the service host serves, next to ``/health`` and
+``/notifications``. OpenAPI: ``/schema``. Guide: docs/patterns/bounded-contexts.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
-from litestar import Litestar, get, post
-from litestar.di import NamedDependency, Provide
+from litestar import get, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from pydantic import BaseModel, Field
 
-from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
-from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifications
-from cqrs_ddd_core.ports.bus import ICommandBus
+from cqrs_ddd_core.adapters.litestar.app import Commands, Queries
 from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 from ordering_service.application.commands import CreateOrderCommand, OrderItem, ShipOrderCommand
 from ordering_service.application.dtos import OrderDTO
 from ordering_service.application.queries import GetOrderQuery, ListOrdersQuery
 from ordering_service.domain.order import OrderStatus
-
-Hook = Callable[[], Awaitable[None]]
-
 
 OrderId = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
 
@@ -41,59 +36,36 @@ class CreateOrderRequest(BaseModel):
 
 @post("/orders", summary="Place an order")
 async def create_order(
-    data: JSONBody[CreateOrderRequest], bus: NamedDependency[ICommandBus]
+    data: JSONBody[CreateOrderRequest], commands: Commands, queries: Queries
 ) -> dict[str, Any]:
     command = CreateOrderCommand(customer_id=data.customer_id, items=data.items)
-    order_id = (await bus.send(command)).result
-    order = (await bus.send(GetOrderQuery(order_id=order_id))).result
+    order_id = (await commands.send(command)).result
+    order = (await queries.send(GetOrderQuery(order_id=order_id))).result
     return {"order_id": order.order_id, "status": order.status, "total": str(order.total)}
 
 
 @get("/orders/{order_id:str}", summary="One order, with its items")
-async def get_order(order_id: OrderId, bus: NamedDependency[ICommandBus]) -> dict[str, Any]:
-    order: OrderDTO = (await bus.send(GetOrderQuery(order_id=order_id))).result
+async def get_order(order_id: OrderId, queries: Queries) -> dict[str, Any]:
+    order: OrderDTO = (await queries.send(GetOrderQuery(order_id=order_id))).result
     return order.model_dump(mode="json")
 
 
 @get("/orders", summary="Orders, newest first (from the order summaries)")
 async def list_orders(
-    bus: NamedDependency[ICommandBus],
+    queries: Queries,
     customer_id: Annotated[str | None, QueryParameter(max_length=64, pattern=STORABLE_TEXT)] = None,
     status: FromQuery[OrderStatus | None] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     query = ListOrdersQuery(customer_id=customer_id, status=status, limit=limit)
-    return [summary.model_dump(mode="json") for summary in (await bus.send(query)).result]
+    return [summary.model_dump(mode="json") for summary in (await queries.send(query)).result]
 
 
 @post("/orders/{order_id:str}/ship", status_code=200, summary="Ship a confirmed order")
-async def ship_order(order_id: OrderId, bus: NamedDependency[ICommandBus]) -> dict[str, Any]:
-    shipment_id = (await bus.send(ShipOrderCommand(order_id=order_id))).result
-    order = (await bus.send(GetOrderQuery(order_id=order_id))).result
+async def ship_order(order_id: OrderId, commands: Commands, queries: Queries) -> dict[str, Any]:
+    shipment_id = (await commands.send(ShipOrderCommand(order_id=order_id))).result
+    order = (await queries.send(GetOrderQuery(order_id=order_id))).result
     return {"order_id": order.order_id, "status": order.status, "shipment_id": shipment_id}
 
 
-def create_app(
-    bus: ICommandBus,
-    *,
-    health_check: HealthCheck,
-    notification_feed: Sequence[dict[str, Any]] = (),
-    on_startup: Sequence[Hook] = (),
-    on_shutdown: Sequence[Hook] = (),
-) -> Litestar:
-    """The Litestar app over ``bus`` (the mediator); hooks start and stop the service."""
-
-    def provide(value: Any) -> Provide:
-        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
-
-    return Litestar(
-        route_handlers=[create_order, get_order, list_orders, ship_order, health, notifications],
-        dependencies={
-            "bus": provide(bus),
-            "check_health": provide(health_check),
-            "notification_feed": provide(notification_feed),
-        },
-        exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=list(on_startup),
-        on_shutdown=list(on_shutdown),
-    )
+ENDPOINTS = [create_order, get_order, list_orders, ship_order]

@@ -21,10 +21,7 @@ from billing_service.application.commands import (
 )
 from billing_service.application.ports import current_uow
 from billing_service.domain.account import Account
-from billing_service.domain.errors import (
-    # Re-exported for the code that still imports it from here; its home is domain/errors.py.
-    AccountAlreadyExistsError as AccountAlreadyExistsError,
-)
+from billing_service.domain.errors import AccountAlreadyExistsError
 from billing_service.domain.invoice import Invoice
 from billing_service.domain.transfer import transfer_funds
 from cqrs_ddd_core.cqrs.handler import CommandHandler

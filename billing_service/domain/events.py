@@ -1,15 +1,15 @@
-"""Billing's domain events, and where each one goes.
+"""Billing's domain events: what happened to accounts and invoices, as plain facts.
 
-The payment results leave the service: `PaymentCaptured` and `PaymentFailed` are
-``@route_to("integration")`` (outbox -> broker -> ordering). The account and invoice events
-stay in-process. Guide: docs/patterns/routing.md.
+The thing to notice is what these classes do *not* say: where they go. Billing's route table
+(bootstrap.py) sends the payment results, `PaymentCaptured` and `PaymentFailed`, to ordering
+and to the customer; the account and invoice events stay in-process.
+Guide: docs/patterns/routing.md.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from cqrs_ddd_core.cqrs.publishers.decorators import route_to
 from cqrs_ddd_core.domain.events import DomainEvent
 
 
@@ -40,7 +40,6 @@ class InvoiceIssued(DomainEvent):
     amount: Decimal
 
 
-@route_to("integration")
 class PaymentCaptured(DomainEvent):
     """The invoice of ``order_id`` was paid: ordering confirms the order."""
 
@@ -51,7 +50,6 @@ class PaymentCaptured(DomainEvent):
     amount: Decimal
 
 
-@route_to("integration")
 class PaymentFailed(DomainEvent):
     """The invoice of ``order_id`` could not be paid, for ``reason``: ordering cancels it."""
 

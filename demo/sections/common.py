@@ -26,7 +26,7 @@ from demo.stack import Stack
 T = TypeVar("T")
 WAIT = 15.0
 """Seconds any wait may take before the demo reports a failure instead of hanging."""
-MERCHANT = billing_bootstrap.BillingSettings.merchant_account
+MERCHANT = billing_bootstrap.MERCHANT_ACCOUNT
 ACCOUNTS = ("ada", "bob", MERCHANT)
 
 

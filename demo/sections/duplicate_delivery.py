@@ -34,7 +34,7 @@ async def duplicate_delivery(narrator: Narrator, stack: Stack, story: Story) -> 
         ),
     )
     original = stack.tap.find("OrderCreated", order_id=story.paid_order)[0]
-    consumer = stack.billing.consumer
+    [consumer] = stack.billing.consumers
     processed, duplicates = consumer.processed, consumer.duplicates
     balance = await balance_of(stack, "ada")
     await stack.ordering.broker.publisher.publish(

@@ -1,21 +1,20 @@
-"""Ordering's domain events, and where each one goes.
+"""Ordering's domain events: what happened to an order, as plain facts.
 
-The one thing to notice is the routing written on the classes: `OrderCreated` leaves the
-service (``@route_to("integration")``: outbox -> broker -> billing); confirmations and
-cancellations go to the notifications destination; the rest stay in-process, where they keep
-the order summaries (the read model) up to date. Guide: docs/patterns/routing.md.
+The one thing to notice is what these classes do *not* say: where they go. An event knows
+nothing of brokers, outboxes or customers; ordering's route table (bootstrap.py) sends
+`OrderCreated` to billing, tells the customer about confirmations and cancellations, and
+keeps the rest in-process, where they update the order summaries (the read model).
+Guide: docs/patterns/routing.md.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from cqrs_ddd_core.cqrs.publishers.decorators import route_to
 from cqrs_ddd_core.domain.events import DomainEvent
 from ordering_service.domain.order_line import OrderLine
 
 
-@route_to("integration")
 class OrderCreated(DomainEvent):
     """A customer placed an order; billing invoices it and takes the payment."""
 
@@ -25,7 +24,6 @@ class OrderCreated(DomainEvent):
     items: tuple[OrderLine, ...]
 
 
-@route_to("notifications")
 class OrderConfirmed(DomainEvent):
     """The order's payment was captured."""
 
@@ -35,7 +33,6 @@ class OrderConfirmed(DomainEvent):
     payment_id: str
 
 
-@route_to("notifications")
 class OrderCancelled(DomainEvent):
     """The order was cancelled, for ``reason`` (for example the payment failed)."""
 
@@ -45,14 +42,14 @@ class OrderCancelled(DomainEvent):
 
 
 class OrderShipped(DomainEvent):
-    """The order left the warehouse as ``shipment_id`` (in-process: updates the read model)."""
+    """The order left the warehouse as ``shipment_id``."""
 
     order_id: str
     shipment_id: str
 
 
 class ShipmentCreated(DomainEvent):
-    """A shipment was prepared for an order (in-process)."""
+    """A shipment was prepared for an order."""
 
     shipment_id: str
     order_id: str

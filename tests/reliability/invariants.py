@@ -28,18 +28,22 @@ from typing import Any
 import aio_pika
 from sqlalchemy import text
 
-from billing_service.bootstrap import NOTIFICATIONS_QUEUE as BILLING_NOTICES
 from billing_service.consumers import QUEUE_NAME as BILLING_QUEUE
+from cqrs_ddd_core.adapters.host.service import notifications_queue
 from cqrs_ddd_core.adapters.rabbitmq.dead_letters import DeadLetter, read_dead_letters
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, read_only
-from ordering_service.bootstrap import NOTIFICATIONS_QUEUE as ORDERING_NOTICES
 from ordering_service.consumers import QUEUE_NAME as ORDERING_QUEUE
 
 MERCHANT = "merchant"
 """The account billing pays every invoice into (its ``MERCHANT_ACCOUNT`` default)."""
 FINAL = {"CONFIRMED", "CANCELLED", "SHIPPED"}
 PAID_STATUSES = {"CONFIRMED", "SHIPPED"}
-SERVICE_QUEUES = (BILLING_QUEUE, ORDERING_QUEUE, BILLING_NOTICES, ORDERING_NOTICES)
+SERVICE_QUEUES = (
+    BILLING_QUEUE,
+    ORDERING_QUEUE,
+    notifications_queue("billing"),
+    notifications_queue("ordering"),
+)
 """Every work queue the services consume: each has a dead-letter queue to look into."""
 UNFINISHED_OUTBOX = "status IN ('pending', 'claimed', 'failed')"
 

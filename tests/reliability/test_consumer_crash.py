@@ -1,10 +1,10 @@
 """A billing replica killed mid-handling: its messages are redelivered and applied once.
 
-Two billing replicas share the queue and a PostgreSQL database. One runs with
-``FAULT_PAYMENT_DELAY``: it holds every payment inside the message's open transaction (inbox
-checked, nothing committed). The test waits until it says it holds an order, then SIGKILLs
-it: its transaction dies with its connection, and the broker hands its unacknowledged
-messages to the other replica - which must apply each one exactly once.
+Two billing replicas share the queue and a PostgreSQL database. One runs with a delaying
+`FaultyPaymentBus` (tests/reliability/faults.py): it holds every payment inside the message's
+open transaction (inbox checked, nothing committed). The test waits until it says it holds an
+order, then SIGKILLs it: its transaction dies with its connection, and the broker hands its
+unacknowledged messages to the other replica - which must apply each one exactly once.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import time
 import pytest
 
 from deploy.cluster import ServiceProcess
+from tests.reliability.faults import HOLDS
+from tests.reliability.faulty_service import faulty
 from tests.reliability.shop import (
     MakeCluster,
     open_accounts,
@@ -31,7 +33,7 @@ pytestmark = [
     pytest.mark.slow,
 ]
 
-HELD = re.compile(r"FAULT_PAYMENT_DELAY holds order (\S+)")
+HELD = re.compile(rf"{HOLDS} (\S+)")
 
 
 def test_a_billing_replica_killed_mid_payment_has_its_messages_redelivered_and_applied_once(
@@ -41,7 +43,7 @@ def test_a_billing_replica_killed_mid_payment_has_its_messages_redelivered_and_a
     shop = workload(orders=12, customers=4)
     cluster = make_cluster(vhost_url, postgres_urls)
     cluster.add("billing")
-    stalling = cluster.add("billing", env={"FAULT_PAYMENT_DELAY": "120"})
+    stalling = cluster.add("billing", entry=faulty("billing", "--payment-delay=120"))
     cluster.add("ordering")
     cluster.start()
     asyncio.run(open_accounts(cluster.url("billing"), shop.balances))

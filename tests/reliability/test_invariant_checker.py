@@ -1,11 +1,11 @@
 """The invariant check can fail: it catches a double charge.
 
 Every other test of this suite ends with `check_invariants` passing - which proves nothing if
-the check cannot fail. Here billing runs with ``FAULT_CHARGE_TWICE``: after paying an invoice
-it takes the money a second time, as a consumer without idempotency would on a redelivered
-`OrderCreated`. Everything else still looks fine - every order is final, every invoice PAID,
-the sum of all balances unchanged (the money only moved twice) - and the check must still
-name each account that was charged twice.
+the check cannot fail. Here billing runs with a `FaultyPaymentBus` that charges twice: after
+paying an invoice it takes the money a second time, as a consumer without idempotency would
+on a redelivered `OrderCreated`. Everything else still looks fine - every order is final,
+every invoice PAID, the sum of all balances unchanged (the money only moved twice) - and the
+check must still name each account that was charged twice.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import asyncio
 
 import pytest
 
+from tests.reliability.faulty_service import faulty
 from tests.reliability.invariants import InvariantViolation, check_invariants, read_state
 from tests.reliability.shop import (
     MakeCluster,
@@ -32,7 +33,7 @@ def test_the_invariant_check_catches_a_double_charge(
     # Rich customers: the second charge always succeeds, so the orders are all CONFIRMED.
     shop = workload(orders=6, customers=3, balance="1000")
     cluster = make_cluster(vhost_url)
-    cluster.add("billing", env={"FAULT_CHARGE_TWICE": "1"})
+    cluster.add("billing", entry=faulty("billing", "--charge-twice"))
     cluster.add("ordering")
     cluster.start()
     asyncio.run(open_accounts(cluster.url("billing"), shop.balances))

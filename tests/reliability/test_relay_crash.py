@@ -1,6 +1,7 @@
 """A relay killed after publishing and before marking: the duplicate is absorbed by the inbox.
 
-Ordering runs with ``FAULT_KILL_AFTER_PUBLISH``: its relay SIGKILLs its own process right after
+Ordering runs with `KillAfterPublish` (tests/reliability/faults.py) around its relay's publisher
+and a short lease: its relay SIGKILLs its own process right after
 the broker confirmed a message, so that message is on the wire while its outbox row still says
 "claimed". Another ordering process takes the row over when the dead relay's lease runs out and
 publishes it again - the same message twice. Billing's inbox must acknowledge the second copy
@@ -18,6 +19,8 @@ import httpx
 import pytest
 
 from deploy.cluster import ServiceProcess
+from tests.reliability.faults import KILLED_AFTER
+from tests.reliability.faulty_service import faulty
 from tests.reliability.shop import (
     MakeCluster,
     open_accounts,
@@ -38,16 +41,19 @@ def test_a_relay_killed_after_publishing_and_before_marking_has_its_duplicate_ab
     vhost_url: str, make_cluster: MakeCluster
 ) -> None:
     shop = workload(orders=20, customers=5)
-    cluster = make_cluster(vhost_url, extra_env={"FAULT_RELAY_LEASE_SECONDS": LEASE})
+    cluster = make_cluster(vhost_url)
     billing = cluster.add("billing")
-    doomed = cluster.add("ordering", env={"FAULT_KILL_AFTER_PUBLISH": str(KILL_AFTER)})
+    doomed = cluster.add(
+        "ordering",
+        entry=faulty("ordering", f"--kill-after-publish={KILL_AFTER}", f"--lease-seconds={LEASE}"),
+    )
     cluster.start()
     asyncio.run(open_accounts(billing.url, shop.balances))
 
     placed = place_until_the_relay_dies(doomed, shop.orders)
     assert doomed.process is not None
     assert doomed.process.returncode == -signal.SIGKILL, doomed.log_text()
-    marker = re.search(r"FAULT_KILL_AFTER_PUBLISH kills the relay after (\S+)", doomed.log_text())
+    marker = re.search(rf"{KILLED_AFTER} (\S+)", doomed.log_text())
     assert marker is not None, doomed.log_text()
     published_not_marked = marker.group(1)
 

@@ -1,7 +1,8 @@
 """Each service's real mediator over in-memory storage, for tests and scenarios.
 
-The mediators come from each service's `bootstrap.build_mediator`, exactly as production
-builds them; only the unit of work (in memory) and the lock strategy (in process) differ.
+The mediators are built from each service's `bootstrap.register_handlers` by the host's
+`build_mediator`, exactly as production builds them; only the unit of work (in memory) and
+the lock strategy (in process) differ.
 `EventRecorder` keeps the events of every successful command, nested ones included.
 """
 
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 
 from billing_service import bootstrap as billing_bootstrap
 from billing_service.infrastructure.memory import BillingInMemoryUnitOfWork
+from cqrs_ddd_core.adapters.host.mediator import build_mediator
 from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
 from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryStore
 from cqrs_ddd_core.cqrs.mediator import Mediator
@@ -75,7 +77,7 @@ def ordering_harness() -> Ordering:
         created.append(uow)
         return uow
 
-    mediator = ordering_bootstrap.build_mediator(new_uow, middleware)
+    mediator = build_mediator(ordering_bootstrap.register_handlers, new_uow, middleware)
     return Ordering(mediator, store, middleware, recorder, created)
 
 
@@ -93,7 +95,7 @@ def billing_harness() -> Billing:
         created.append(uow)
         return uow
 
-    mediator = billing_bootstrap.build_mediator(new_uow, middleware)
+    mediator = build_mediator(billing_bootstrap.register_handlers, new_uow, middleware)
     return Billing(mediator, store, middleware, recorder, locks, created)
 
 

@@ -16,13 +16,14 @@ from litestar.testing import AsyncTestClient
 
 from billing_service import bootstrap
 from billing_service.application.commands import PayInvoiceCommand
+from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 
 Client = AsyncTestClient[Any]
 
 
 @pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[bootstrap.BillingService]:
+async def service(tmp_path: Path) -> AsyncIterator[ServiceHost]:
     broker = InMemoryBroker(mandatory=False)
     settings = bootstrap.BillingSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/b.db")
     yield bootstrap.build(settings, broker=broker)
@@ -30,7 +31,7 @@ async def service(tmp_path: Path) -> AsyncIterator[bootstrap.BillingService]:
 
 
 @pytest.fixture
-async def client(service: bootstrap.BillingService) -> AsyncIterator[Client]:
+async def client(service: ServiceHost) -> AsyncIterator[Client]:
     async with AsyncTestClient(app=service.create_app()) as client:
         yield client
 
@@ -163,9 +164,7 @@ async def test_invalid_input_is_400_naming_the_field(
     assert any(field in key for key in keys), keys
 
 
-async def test_invoices_are_listed_by_order(
-    client: Client, service: bootstrap.BillingService
-) -> None:
+async def test_invoices_are_listed_by_order(client: Client, service: ServiceHost) -> None:
     await open_account(client, "alice", "100")
     for order_id in ("order-1", "order-2"):
         await service.mediator.send(

@@ -22,6 +22,7 @@ import pytest
 from billing_service import bootstrap
 from billing_service.application.commands import DepositCommand, OpenAccountCommand
 from billing_service.application.integration_events import OrderCreated
+from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 
 pytestmark = pytest.mark.slow
@@ -31,7 +32,7 @@ RUN_FOR = 3.0
 
 
 @pytest.fixture
-async def billing(tmp_path: Path) -> AsyncIterator[tuple[bootstrap.BillingService, InMemoryBroker]]:
+async def billing(tmp_path: Path) -> AsyncIterator[tuple[ServiceHost, InMemoryBroker]]:
     broker = InMemoryBroker()
     broker.declare_queue("sink", ["PaymentCaptured", "PaymentFailed", "notifications.#"])
     settings = bootstrap.BillingSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/b.db")
@@ -46,7 +47,7 @@ async def billing(tmp_path: Path) -> AsyncIterator[tuple[bootstrap.BillingServic
 
 
 async def test_payments_by_message_and_deposits_never_stall_each_other(
-    billing: tuple[bootstrap.BillingService, InMemoryBroker],
+    billing: tuple[ServiceHost, InMemoryBroker],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     service, broker = billing
@@ -82,4 +83,4 @@ async def test_payments_by_message_and_deposits_never_stall_each_other(
 
     redelivered = [r.getMessage() for r in caplog.records if "redeliver" in r.getMessage()]
     assert redelivered == []
-    assert service.consumer.processed == published
+    assert service.consumers[0].processed == published

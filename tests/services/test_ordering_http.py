@@ -13,15 +13,16 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
-from ordering_service import api, bootstrap
+from ordering_service import bootstrap
 from ordering_service.application.commands import ConfirmOrderCommand
 
 Client = AsyncTestClient[Any]
 
 
 @pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[bootstrap.OrderingService]:
+async def service(tmp_path: Path) -> AsyncIterator[ServiceHost]:
     broker = InMemoryBroker(mandatory=False)
     settings = bootstrap.OrderingSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/o.db")
     yield bootstrap.build(settings, broker=broker)
@@ -29,7 +30,7 @@ async def service(tmp_path: Path) -> AsyncIterator[bootstrap.OrderingService]:
 
 
 @pytest.fixture
-async def client(service: bootstrap.OrderingService) -> AsyncIterator[Client]:
+async def client(service: ServiceHost) -> AsyncIterator[Client]:
     async with AsyncTestClient(app=service.create_app()) as client:
         yield client
 
@@ -166,7 +167,7 @@ async def test_shipping_an_unpaid_order_is_409_with_the_reason(client: Client) -
 
 
 async def test_shipping_a_paid_order_answers_its_shipment(
-    client: Client, service: bootstrap.OrderingService
+    client: Client, service: ServiceHost
 ) -> None:
     order_id = await place(client)
     await service.mediator.send(ConfirmOrderCommand(order_id=order_id, payment_id="p-1"))
@@ -233,7 +234,7 @@ async def test_health_is_503_naming_what_is_unreachable(tmp_path: Path) -> None:
     )
     service = bootstrap.build(settings)
     # No lifespan: the service cannot start without its database; /health must still answer.
-    app = api.create_app(service.mediator, health_check=service.health)
+    app = service.create_app(lifespan=False)
 
     async with AsyncTestClient(app=app) as client:
         response = await client.get("/health")

@@ -29,6 +29,7 @@ from billing_service.application.commands import (
 from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
 from billing_service.domain.events import PaymentCaptured, PaymentFailed
 from billing_service.infrastructure.tables import billing_metadata
+from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.migrate import core_tables
@@ -63,7 +64,7 @@ async def database_url(database: tuple[str, str | None], tmp_path: Path) -> Asyn
 
 
 @pytest.fixture
-async def ordering(database_url: str) -> AsyncIterator[ordering_bootstrap.OrderingService]:
+async def ordering(database_url: str) -> AsyncIterator[ServiceHost]:
     broker = InMemoryBroker(mandatory=False)
     settings = ordering_bootstrap.OrderingSettings(database_url=database_url)
     service = ordering_bootstrap.build(settings, broker=broker)
@@ -74,7 +75,7 @@ async def ordering(database_url: str) -> AsyncIterator[ordering_bootstrap.Orderi
 
 
 @pytest.fixture
-async def billing(database_url: str) -> AsyncIterator[billing_bootstrap.BillingService]:
+async def billing(database_url: str) -> AsyncIterator[ServiceHost]:
     broker = InMemoryBroker(mandatory=False)
     settings = billing_bootstrap.BillingSettings(database_url=database_url)
     service = billing_bootstrap.build(settings, broker=broker)
@@ -97,20 +98,20 @@ async def differences(url: str, metadata: list[MetaData]) -> list[Any]:
 
 
 async def test_ordering_migrations_build_exactly_its_tables(
-    ordering: ordering_bootstrap.OrderingService, database_url: str
+    ordering: ServiceHost, database_url: str
 ) -> None:
     assert await differences(database_url, [core_tables(), ordering_metadata]) == []
     assert await ordering.health() == {"status": "ok", "database": True, "broker": True}
 
 
 async def test_billing_migrations_build_exactly_its_tables(
-    billing: billing_bootstrap.BillingService, database_url: str
+    billing: ServiceHost, database_url: str
 ) -> None:
     assert await differences(database_url, [core_tables(), billing_metadata]) == []
 
 
 async def test_an_order_round_trips_through_sql_with_its_summary(
-    ordering: ordering_bootstrap.OrderingService,
+    ordering: ServiceHost,
 ) -> None:
     send = ordering.mediator.send
     placed = await send(
@@ -141,7 +142,7 @@ async def test_an_order_round_trips_through_sql_with_its_summary(
 
 
 async def test_a_refused_shipment_rolls_back_the_nested_shipment_in_sql(
-    ordering: ordering_bootstrap.OrderingService,
+    ordering: ServiceHost,
 ) -> None:
     send = ordering.mediator.send
     item = OrderItem(sku="book", quantity=1, unit_price=Decimal("1"))
@@ -155,22 +156,23 @@ async def test_a_refused_shipment_rolls_back_the_nested_shipment_in_sql(
 
 
 async def test_an_unknown_order_is_named_as_in_memory_not_by_its_table(
-    ordering: ordering_bootstrap.OrderingService,
+    ordering: ServiceHost,
 ) -> None:
     with pytest.raises(NotFoundError, match=r"^Order 'nope' was not found"):
         await ordering.mediator.send(ShipOrderCommand(order_id="nope"))
 
 
 async def test_the_merchant_account_exists_from_start_up(
-    billing: billing_bootstrap.BillingService,
+    billing: ServiceHost,
 ) -> None:
     merchant = (await billing.mediator.send(GetAccountQuery(account_id="merchant"))).result
     assert (merchant.balance, merchant.version) == (Decimal("0.00"), 1)
-    await billing.open_merchant_account()  # a second start-up: nothing happens
+    [open_merchant_account] = billing.on_start
+    await open_merchant_account()  # a second start-up: nothing happens
 
 
 async def test_payments_commit_the_invoice_and_both_balances_together_in_sql(
-    billing: billing_bootstrap.BillingService,
+    billing: ServiceHost,
 ) -> None:
     send = billing.mediator.send
     await send(OpenAccountCommand(account_id="alice", balance=Decimal("50")))
@@ -196,7 +198,7 @@ async def test_payments_commit_the_invoice_and_both_balances_together_in_sql(
 
 
 async def test_opposite_transfers_never_deadlock_on_sql_locks(
-    billing: billing_bootstrap.BillingService,
+    billing: ServiceHost,
 ) -> None:
     send = billing.mediator.send
     await send(OpenAccountCommand(account_id="alice", balance=Decimal("100")))

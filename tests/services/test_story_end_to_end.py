@@ -24,6 +24,7 @@ import pytest
 from billing_service import bootstrap as billing_bootstrap
 from billing_service.application.commands import OpenAccountCommand
 from billing_service.application.queries import GetAccountQuery
+from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from ordering_service import bootstrap as ordering_bootstrap
 from ordering_service.application.commands import CreateOrderCommand, OrderItem
@@ -35,8 +36,8 @@ DEADLINE = 20.0
 
 @dataclass
 class Story:
-    ordering: ordering_bootstrap.OrderingService
-    billing: billing_bootstrap.BillingService
+    ordering: ServiceHost
+    billing: ServiceHost
 
 
 @pytest.fixture(

@@ -6,11 +6,13 @@ type name (``OrderCreated``) to the given publisher, inside the command's unit o
 commit, or - on an exception, a ``success=False`` response or a failed commit - neither does.
 The events of a rolled-back command never leave.
 
-Routing: given a `TopicRoutingPublisher` instead, each event goes where its route says
-(``@route_to("integration")`` -> the outbox in front of the broker, ``"notifications"`` -> a
-notifications outbox, ...) and an event with **no** route is skipped here: it stays in-process,
-for the handlers the mediator's dispatcher calls once the pipeline has returned. Every destination
-reached this way is called inside the transaction, so each must be transactional itself.
+Routing: given a router instead - a `RouteTable` or a `TopicRoutingPublisher` - each event goes
+where its route says (``integration`` -> the outbox in front of the broker, ``notifications``
+-> the same outbox under ``notifications.*``, ...) and an event the router does not `accepts`
+is skipped here: it stays in-process, for the handlers the mediator's dispatcher calls once the
+pipeline has returned. The middleware asks the publisher, whatever its class; a plain outbox
+accepts everything. Every destination reached this way is called inside the transaction, so
+each must be transactional itself.
 Scenarios: features/core/outbox.feature, features/core/routing.feature.
 Guide: docs/components/outbox.md, docs/patterns/routing.md.
 """
@@ -20,7 +22,6 @@ from __future__ import annotations
 from typing import Any
 
 from cqrs_ddd_core.cqrs.publishers.handler import PublishingEventHandler
-from cqrs_ddd_core.cqrs.publishers.routing import TopicRoutingPublisher
 from cqrs_ddd_core.cqrs.response import CommandResponse
 from cqrs_ddd_core.middleware.registry import Next
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
@@ -38,11 +39,7 @@ class OutboxMiddleware:
         if not isinstance(response, CommandResponse) or not response.success:
             return response
         for event in response.events:
-            topic = event.type_name()
-            if (
-                isinstance(self.outbox, TopicRoutingPublisher)
-                and self.outbox.resolve(topic, event) is None
-            ):
-                continue  # no route: an in-process event only
-            await self._publish.handle(event)
+            if self.outbox.accepts(event.type_name(), event):
+                await self._publish.handle(event)
+            # else no route: an in-process event only
         return response

@@ -27,9 +27,17 @@ class IMessagePublisher(ABC):
         ``headers``.
         """
 
+    def accepts(self, topic: str, message: Any) -> bool:
+        """Whether this publisher has somewhere to send ``message``.
+
+        Yes for a broker or an outbox; a router says no for a message none of its routes
+        match - `OutboxMiddleware` leaves such an event in-process instead of publishing it.
+        """
+        return True
+
 
 class IMessageConsumer(ABC):
-    """Subscribes handlers to topics of a broker."""
+    """Subscribes handlers to topics of a broker, and unsubscribes them."""
 
     @abstractmethod
     async def subscribe(
@@ -43,4 +51,14 @@ class IMessageConsumer(ABC):
 
         Subscribers sharing a ``queue_name`` compete for messages (one of them gets each);
         different queue names each get their own copy.
+        """
+
+    @abstractmethod
+    async def unsubscribe(
+        self, topic: str, handler: MessageHandler, queue_name: str | None = None
+    ) -> None:
+        """Stop delivering ``topic`` to ``handler``; a message already in its hands finishes.
+
+        The queue and its bindings stay: what is published meanwhile waits for the other
+        subscribers of the queue, or the next one - a service that stops loses nothing.
         """

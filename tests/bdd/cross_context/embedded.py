@@ -15,6 +15,7 @@ from typing import Any
 from billing_service import bootstrap as billing_bootstrap
 from billing_service.application.commands import OpenAccountCommand
 from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
+from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.memory.broker import Envelope, InMemoryBroker
 from ordering_service import bootstrap as ordering_bootstrap
 from ordering_service.application.commands import CreateOrderCommand, OrderItem
@@ -30,8 +31,8 @@ class EmbeddedDeployment:
     def __init__(
         self,
         broker: InMemoryBroker,
-        ordering: ordering_bootstrap.OrderingService,
-        billing: billing_bootstrap.BillingService,
+        ordering: ServiceHost,
+        billing: ServiceHost,
     ) -> None:
         self.broker = broker
         self.ordering = ordering
@@ -108,7 +109,7 @@ class EmbeddedDeployment:
 
     async def duplicates_acknowledged(self, message: Carried) -> int:
         # This pair of services lives for one scenario: every duplicate billing saw is its.
-        return self.billing.consumer.duplicates
+        return self.billing.consumers[0].duplicates
 
     async def dead_letters(self) -> list[str]:
         return [f"{letter.queue}: {letter.reason}" for letter in self.broker.dead_letters()]

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from pytest_bdd import parsers, scenarios, then
 
+from cqrs_ddd_core.cqrs.publishers.route_table import INTEGRATION
+from ordering_service import bootstrap as ordering_bootstrap
 from ordering_service.application.queries import GetOrderQuery
 from ordering_service.domain.events import OrderConfirmed, OrderCreated
 from tests.bdd.ordering.conftest import Story
@@ -22,7 +24,7 @@ def announced(story: Story, event_type: str, total: str) -> None:
     payload = created.to_payload()
     assert (payload["event_type"], payload["order_id"]) == (event_type, story.order_id)
     assert Decimal(payload["total"]) == Decimal(total)
-    assert getattr(OrderCreated, "__route_to__", None) == "integration"
+    assert ordering_bootstrap.ROUTES[OrderCreated] == [INTEGRATION], "routed to billing"
 
 
 @then("the order was confirmed once")

@@ -1,1 +1,1 @@
-"""Litestar adapters: how the core's errors become HTTP responses."""
+"""Litestar adapters: a service's app (app.py), its common routes and how errors map to HTTP."""

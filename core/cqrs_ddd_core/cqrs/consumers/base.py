@@ -26,7 +26,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
 from cqrs_ddd_core.cqrs.registry import HandlerRegistration, HandlerRegistry
@@ -35,7 +35,7 @@ from cqrs_ddd_core.domain.event_registry import EventTypeRegistry
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.ports.event_dispatcher import IEventDispatcher
 from cqrs_ddd_core.ports.inbox import IInboxStorage
-from cqrs_ddd_core.ports.messaging import IMessageConsumer, MessageHandler
+from cqrs_ddd_core.ports.messaging import IMessageConsumer
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 from cqrs_ddd_core.primitives.exceptions import (
     HandlerWiringError,
@@ -45,15 +45,6 @@ from cqrs_ddd_core.primitives.exceptions import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-@runtime_checkable
-class SupportsUnsubscribe(Protocol):
-    """A broker that can cancel a subscription (both brokers of this repository can)."""
-
-    async def unsubscribe(
-        self, topic: str, handler: MessageHandler, queue_name: str | None = None
-    ) -> None: ...
 
 
 class ConsumerStoppedError(RuntimeError):
@@ -150,16 +141,15 @@ class BaseEventConsumer:
                 subscribed.append(topic)
         except BaseException:
             # Started only when every topic is: a retried start() must subscribe again.
-            if isinstance(self.broker, SupportsUnsubscribe):
-                for topic in subscribed:
-                    await self.broker.unsubscribe(topic, self.handle, self.queue_name)
+            for topic in subscribed:
+                await self.broker.unsubscribe(topic, self.handle, self.queue_name)
             raise
         self._started = True
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop taking messages, then let the ones in hand finish (up to ``timeout``)."""
         self._stopped = True
-        if self._started and isinstance(self.broker, SupportsUnsubscribe):
+        if self._started:
             for topic in self.topics:
                 await self.broker.unsubscribe(topic, self.handle, self.queue_name)
         self._started = False

@@ -4,7 +4,7 @@ Resolution order, first match wins: the message class's ``@route_to`` destinatio
 explicit route for the topic -> the default publisher. The one thing to notice: a message that
 matches nothing raises `UnroutableMessageError` instead of vanishing, and so does a class marked
 for a destination this router was not given - a wiring mistake must be loud.
-`OutboxMiddleware` asks `resolve` first and keeps unrouted events in-process.
+`OutboxMiddleware` asks `accepts` first and keeps unrouted events in-process.
 Scenarios: features/core/routing.feature.
 Guide: docs/components/publishers.md, docs/patterns/routing.md.
 """
@@ -63,6 +63,9 @@ class TopicRoutingPublisher(IMessagePublisher):
                 raise UnknownDestinationError(topic, destination, sorted(self.destinations))
             return publisher
         return self.routes.get(topic, self.default)
+
+    def accepts(self, topic: str, message: Any) -> bool:
+        return self.resolve(topic, message) is not None
 
     async def publish(self, topic: str, message: Any, **kwargs: Any) -> None:
         publisher = self.resolve(topic, message)

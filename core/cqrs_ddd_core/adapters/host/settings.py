@@ -1,0 +1,28 @@
+"""`ServiceSettings`: what every service reads from its environment, typed and validated.
+
+Each field is read from the environment variable of the same name in capitals (``PORT``,
+``HOST``, ``DATABASE_URL``, ``AMQP_URL``...); a service subclasses it to change a default or
+add its own setting (billing's ``MERCHANT_ACCOUNT``). The thing to notice: nothing parses
+strings by hand - ``PORT=abc`` stops the process at start with the field named, and a test
+builds settings as an ordinary object: ``OrderingSettings(database_url="memory")``.
+"""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MEMORY = "memory"
+"""``DATABASE_URL=memory``: in-process storage, gone when the process ends (tests)."""
+
+
+class ServiceSettings(BaseSettings):
+    """The settings every service has; subclass it for a service's defaults and additions."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    port: int = 8000
+    host: str = "0.0.0.0"
+    database_url: str = MEMORY
+    amqp_url: str = "amqp://guest:guest@localhost:5672/"
+    exchange_name: str = "events"
+    outbox_poll_interval: float = 1.0

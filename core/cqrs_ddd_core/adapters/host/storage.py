@@ -1,0 +1,123 @@
+"""`open_storage`: a service's unit of work, outbox, inbox and locks, from a database URL.
+
+``memory`` keeps everything in process (tests); a SQLite file or a PostgreSQL URL keeps it in
+one database, migrated to the core's tables plus the service's own. A service says what is its
+own in a `StorageRecipe` - its two unit-of-work classes and its migrations - and gets back a
+`Storage` it can migrate, probe and close. The thing to notice: the state, the outbox and the
+inbox share one database, so one transaction covers all three.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from cqrs_ddd_core.adapters.host.locks import shared_lock_strategy
+from cqrs_ddd_core.adapters.host.settings import MEMORY
+from cqrs_ddd_core.adapters.memory.inbox import InMemoryInboxStorage
+from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
+from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
+from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryStore
+from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, read_only
+from cqrs_ddd_core.adapters.sqlalchemy.inbox import SqlAlchemyInboxStorage
+from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy
+from cqrs_ddd_core.adapters.sqlalchemy.migrate import upgrade
+from cqrs_ddd_core.adapters.sqlalchemy.outbox import SqlAlchemyOutboxStorage
+from cqrs_ddd_core.ports.inbox import IInboxStorage
+from cqrs_ddd_core.ports.locking import ILockStrategy
+from cqrs_ddd_core.ports.outbox import IOutboxStorage
+from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@dataclass(frozen=True)
+class StorageRecipe:
+    """What is a service's own about its storage."""
+
+    in_memory: Callable[[InMemoryStore], UnitOfWork]
+    """Its unit of work over the in-process store (``DATABASE_URL=memory``)."""
+    sql: Callable[[Sessions], UnitOfWork]
+    """Its unit of work over a SQL database."""
+    migrations: Path
+    """Its own migrations (the versions folder), run after the core's."""
+    locks: bool = False
+    """Whether it takes locks (`LockingMiddleware`): then, next to a SQLite database, they get
+    a file of their own (see locks.py). Otherwise they stay in the service's database, unused."""
+
+
+@dataclass
+class Storage:
+    """Where a service keeps its state, its outbox and its inbox (one database), and its locks."""
+
+    uow_factory: Callable[[], UnitOfWork]
+    outbox: IOutboxStorage
+    inbox: IInboxStorage
+    locks: ILockStrategy
+    migrations: Path | None = None
+    engines: list[AsyncEngine] = field(default_factory=list)
+    """The service's database first, then the lock database if it has its own."""
+
+    @property
+    def engine(self) -> AsyncEngine | None:
+        """The service's database (``None`` in memory)."""
+        return self.engines[0] if self.engines else None
+
+    async def migrate(self) -> None:
+        for index, engine in enumerate(self.engines):
+            own = [self.migrations] if index == 0 and self.migrations is not None else []
+            await upgrade(engine, *own)
+
+    async def healthy(self) -> bool:
+        for engine in self.engines:
+            try:
+                async with asyncio.timeout(2.0), read_only(engine).connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+            except Exception:
+                logger.warning("database %s is not reachable", engine.url, exc_info=True)
+                return False
+        return True
+
+    async def close(self) -> None:
+        for engine in self.engines:
+            await engine.dispose()
+
+
+def open_storage(database_url: str, recipe: StorageRecipe) -> Storage:
+    """The storage at ``database_url`` (``memory``, a SQLite file or PostgreSQL)."""
+    if database_url == MEMORY:
+        store = InMemoryStore()
+        return Storage(
+            uow_factory=lambda: recipe.in_memory(store),
+            outbox=InMemoryOutboxStorage(),
+            inbox=InMemoryInboxStorage(store),
+            locks=InMemoryLockStrategy(),
+        )
+    _create_sqlite_directory(database_url)
+    engine = create_engine(database_url)
+    sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    locks, lock_engine = (
+        shared_lock_strategy(engine) if recipe.locks else (SqlAlchemyLockStrategy(engine), None)
+    )
+    return Storage(
+        uow_factory=lambda: recipe.sql(sessions),
+        outbox=SqlAlchemyOutboxStorage(engine),
+        inbox=SqlAlchemyInboxStorage(engine),
+        locks=locks,
+        migrations=recipe.migrations,
+        engines=[engine] if lock_engine is None else [engine, lock_engine],
+    )
+
+
+def _create_sqlite_directory(database_url: str) -> None:
+    prefix = "sqlite+aiosqlite:///"
+    if database_url.startswith(prefix):
+        Path(database_url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,56 @@
+"""`service_app`: the Litestar app of a service - its own routes plus what every service has.
+
+A service's ``api.py`` holds only its routes; this adds ``GET /health`` and
+``GET /notifications`` (routes.py), the error mapping (errors.py) and the dependencies the
+routes ask for by name. The thing to notice: a route asks for ``commands: Commands`` (an
+`ICommandBus`) to change state and ``queries: Queries`` (an `IQueryBus`) to read it - the same
+mediator behind both, but a reader sees at the signature which routes may write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from litestar import Litestar
+from litestar.di import NamedDependency, Provide
+from litestar.handlers import HTTPRouteHandler
+
+from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
+from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifications
+from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
+
+Hook = Callable[[], Awaitable[None]]
+Commands = NamedDependency[ICommandBus]
+"""A route parameter ``commands: Commands``: the bus the route sends its command through."""
+Queries = NamedDependency[IQueryBus]
+"""A route parameter ``queries: Queries``: the bus the route sends its queries through."""
+
+
+def service_app(
+    route_handlers: Sequence[HTTPRouteHandler],
+    *,
+    commands: ICommandBus,
+    queries: IQueryBus,
+    health_check: HealthCheck,
+    notification_feed: Sequence[dict[str, Any]] = (),
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+) -> Litestar:
+    """The app over a service's routes; hooks start and stop the service with the app."""
+
+    def provide(value: Any) -> Provide:
+        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+    return Litestar(
+        route_handlers=[*route_handlers, health, notifications],
+        dependencies={
+            "commands": provide(commands),
+            "queries": provide(queries),
+            "check_health": provide(health_check),
+            "notification_feed": provide(notification_feed),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=list(on_startup),
+        on_shutdown=list(on_shutdown),
+    )

@@ -1,0 +1,130 @@
+"""The service host, as the two services use it: settings, routing, lifecycle.
+
+* Settings come from the environment under the names deployments already use (``PORT``,
+  ``HOST``, ``DATABASE_URL``, ``AMQP_URL``, billing's ``MERCHANT_ACCOUNT``), typed: a wrong
+  value stops the process at start instead of surfacing later.
+* Each service's route table sends exactly the events it lists where it lists them - through
+  the outbox, in the command's transaction - and leaves the rest in-process.
+* Stopping runs every step even when one fails, so a stuck consumer cannot leave the relay
+  running or the connections open.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from billing_service import bootstrap as billing
+from billing_service.application.commands import (
+    OpenAccountCommand,
+    PayInvoiceCommand,
+    TransferFundsCommand,
+)
+from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
+from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
+from cqrs_ddd_core.cqrs.publishers.route_table import RouteTable
+from cqrs_ddd_core.ports.outbox import OutboxMessage
+from ordering_service import bootstrap as ordering
+from ordering_service.application.commands import (
+    CancelOrderCommand,
+    CreateOrderCommand,
+    OrderItem,
+)
+from ordering_service.domain.events import OrderCreated
+
+
+def test_settings_are_read_from_the_variables_deployments_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PORT", "9100")
+    monkeypatch.setenv("HOST", "127.0.0.1")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://db/billing")
+    monkeypatch.setenv("AMQP_URL", "amqp://broker/")
+    monkeypatch.setenv("MERCHANT_ACCOUNT", "shop")
+
+    settings = billing.BillingSettings()
+
+    assert (settings.port, settings.host) == (9100, "127.0.0.1")
+    assert settings.database_url == "postgresql+asyncpg://db/billing"
+    assert settings.amqp_url == "amqp://broker/"
+    assert settings.merchant_account == "shop"
+
+
+def test_each_service_keeps_its_own_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PORT", "DATABASE_URL", "MERCHANT_ACCOUNT"):
+        monkeypatch.delenv(name, raising=False)
+    assert ordering.OrderingSettings().port == 8001
+    assert billing.BillingSettings().port == 8002
+    assert billing.BillingSettings().merchant_account == billing.MERCHANT_ACCOUNT
+    assert ordering.OrderingSettings().database_url.endswith("var/ordering.db")
+
+
+def test_a_malformed_setting_stops_the_service_at_start_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PORT", "eighty")
+    with pytest.raises(ValidationError, match="port"):
+        ordering.OrderingSettings()
+
+
+async def outbox_rows(storage: InMemoryOutboxStorage) -> list[OutboxMessage]:
+    return await storage.claim_batch(100, lease_seconds=30)
+
+
+async def test_ordering_routes_its_new_order_to_billing_and_its_outcome_to_the_customer() -> None:
+    service = ordering.build(
+        ordering.OrderingSettings(database_url="memory"), broker=InMemoryBroker()
+    )
+    item = OrderItem(sku="p1", quantity=1, unit_price=Decimal("5"))
+    created = await service.mediator.send(CreateOrderCommand(customer_id="ada", items=[item]))
+    await service.mediator.send(CancelOrderCommand(order_id=created.result, reason="changed mind"))
+
+    assert isinstance(service.storage.outbox, InMemoryOutboxStorage)
+    topics = [row.topic for row in await outbox_rows(service.storage.outbox)]
+    assert topics == ["OrderCreated", "notifications.OrderCancelled"]
+
+
+async def test_billing_tells_ordering_and_the_customer_of_each_payment_and_keeps_the_rest() -> None:
+    service = billing.build(billing.BillingSettings(database_url="memory"), broker=InMemoryBroker())
+    send = service.mediator.send
+    for account in ("ada", "shop"):
+        await send(OpenAccountCommand(account_id=account, balance=Decimal(10)))
+    await send(TransferFundsCommand(from_account="ada", to_account="shop", amount=Decimal(3)))
+    assert isinstance(service.storage.outbox, InMemoryOutboxStorage)
+    assert await outbox_rows(service.storage.outbox) == [], "account events stay in-process"
+
+    await send(
+        PayInvoiceCommand(
+            order_id="o1", customer_id="ada", amount=Decimal(5), merchant_account="shop"
+        )
+    )
+    topics = [row.topic for row in await outbox_rows(service.storage.outbox)]
+    assert topics == ["PaymentCaptured", "notifications.PaymentCaptured"]
+
+
+def test_a_route_to_a_destination_nobody_serves_fails_when_the_table_is_built() -> None:
+    with pytest.raises(ValueError, match="analytics"):
+        RouteTable({OrderCreated: ["analytics"]}, destinations={})
+
+
+class StuckConsumerError(RuntimeError):
+    pass
+
+
+async def test_stopping_closes_everything_even_when_a_consumer_fails_to_stop() -> None:
+    broker = InMemoryBroker()
+    service = ordering.build(ordering.OrderingSettings(database_url="memory"), broker=broker)
+    await service.start()
+    [consumer] = service.consumers
+
+    async def stuck(timeout: float = 10.0) -> None:
+        raise StuckConsumerError
+
+    consumer.stop = stuck  # type: ignore[method-assign]
+    with pytest.raises(StuckConsumerError):
+        await service.stop()
+
+    assert not service.outbox.running
+    await broker.stop()
