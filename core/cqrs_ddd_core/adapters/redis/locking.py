@@ -15,7 +15,7 @@ Across processes the head polls with a growing, jittered pause (2 ms doubling to
 past the holder's expiry, never past the deadline). ``just bench locking`` counts the requests
 Redis receives for 200 contended transfers over five accounts: 4.0 per transfer from one
 process (two locks taken, two released - no poll at all), 4.4 from three clients competing;
-the raw ``SET NX PX`` retry loop needs about 23. A pub/sub wake-up on release would save those
+the raw ``SET NX PX`` retry loop needs 15 to 23. A pub/sub wake-up on release would save those
 0.4 polls and shorten a cross-process handover (at most one pause, 50 ms), but costs a
 dedicated connection per strategy and a subscription per waited resource, and still needs the
 poll for a holder that vanishes (an expiry publishes nothing): not worth it at that load.
