@@ -67,6 +67,31 @@ async def test_holders_in_different_processes_exclude_each_other(
     assert (most_inside, counter) == (1, 24)
 
 
+async def test_waiters_in_one_process_get_the_lock_in_the_order_they_asked(
+    three_processes: list[RedisLockStrategy],
+) -> None:
+    locks = three_processes[0]
+    holder = await locks.acquire(ACCOUNT, timeout=1.0, ttl=TTL)
+    served: list[str] = []
+
+    async def take_turn(name: str) -> None:
+        token = await locks.acquire(ACCOUNT, timeout=10.0, ttl=TTL)
+        served.append(name)
+        await asyncio.sleep(0.001)
+        await locks.release(ACCOUNT, token)
+
+    names = [f"waiter-{i}" for i in range(8)]
+    tasks = []
+    for name in names:
+        tasks.append(asyncio.create_task(take_turn(name)))
+        await asyncio.sleep(0)  # let it join the queue before the next one
+
+    await locks.release(ACCOUNT, holder)
+    await asyncio.wait_for(asyncio.gather(*tasks), 10)
+
+    assert served == names
+
+
 async def test_a_lock_is_visible_to_other_processes_at_once(
     three_processes: list[RedisLockStrategy],
 ) -> None:
