@@ -1,6 +1,6 @@
 """Lock strategies: uncontended acquire+release, and the contended transfer workload.
 
-For each strategy (in-memory, SQLAlchemy on a SQLite file, SQLAlchemy on PostgreSQL):
+For each strategy (in-memory, SQLAlchemy on a SQLite file, SQLAlchemy on PostgreSQL, Redis):
 
 * ``acquire+release`` - one task locking and unlocking one resource in a loop (ops/s). Peers:
   ``asyncio.Lock`` for the in-memory strategy; for the SQL ones, a minimal write transaction
@@ -9,8 +9,17 @@ For each strategy (in-memory, SQLAlchemy on a SQLite file, SQLAlchemy on Postgre
   both accounts across an ``await`` (transfers/s). Peer for the in-memory strategy: one
   ``asyncio.Lock`` per account taken in sorted order, the simplest correct in-process design.
 
+Redis is measured against the raw idiom on the same server: ``SET key token NX PX ttl`` to take
+a lock, a compare-and-delete script to release it, and (for transfers) a jittered retry loop
+while the key exists - what a lock costs with nothing around it (ratio = ours / raw). The
+"3 clients" rows split the transfers among three strategies on three connections, as three
+processes would: they cannot queue in one process, so they poll Redis against each other; the
+requests-per-transfer rows (scripts and ``SET``s Redis received, from ``INFO commandstats``) show
+what polling costs: 4 is a transfer that never polled (two locks taken, two released).
+
 PostgreSQL rows are measured on a throw-away database when ``127.0.0.1:5432`` answers
-(``BENCH_POSTGRES_URL`` overrides the server), and left out otherwise.
+(``BENCH_POSTGRES_URL`` overrides the server), Redis rows under a throw-away key prefix when
+``BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``) answers; each is left out otherwise.
 """
 
 from __future__ import annotations
@@ -27,11 +36,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import RedisError
 from sqlalchemy import Column, Integer, MetaData, Table, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks._report import print_rows
 from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
+from cqrs_ddd_core.adapters.redis.locking import RedisLockStrategy
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy, create_schema
 from cqrs_ddd_core.cqrs.concurrency import CriticalSection
@@ -41,6 +53,7 @@ from cqrs_ddd_core.primitives.locking import ResourceIdentifier
 POSTGRES_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 ACCOUNTS = [f"acc-{i}" for i in range(5)]
 TRANSFERS = 200
 RESOURCE = ResourceIdentifier("Account", "bench")
@@ -214,6 +227,149 @@ async def throwaway_postgres() -> AsyncIterator[str | None]:
         await admin.close()
 
 
+# --- Redis: ours next to the raw SET NX PX idiom ---------------------------------------------
+
+_RAW_DELETE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RawRedisLocks:
+    """The bare idiom: ``SET NX PX`` to take, compare-and-delete to release, jittered retries."""
+
+    def __init__(self, client: Redis, prefix: str) -> None:
+        self._redis = client
+        self._prefix = prefix
+        self._delete = client.register_script(_RAW_DELETE)
+
+    async def acquire(self, name: str, ttl_ms: int = 30_000) -> str:
+        token = uuid.uuid4().hex
+        pause = 0.002
+        while not await self._redis.set(self._prefix + name, token, nx=True, px=ttl_ms):
+            await asyncio.sleep(pause * random.uniform(0.5, 1.5))
+            pause = min(pause * 2, 0.05)
+        return token
+
+    async def release(self, name: str, token: str) -> None:
+        await self._delete(keys=[self._prefix + name], args=[token])
+
+    def section(self) -> Callable[[list[str]], Any]:
+        @asynccontextmanager
+        async def section(accounts: list[str]) -> AsyncIterator[None]:
+            taken: list[tuple[str, str]] = []
+            try:
+                for account in sorted(accounts):
+                    taken.append((account, await self.acquire(account)))
+                yield
+            finally:
+                for account, token in reversed(taken):
+                    await self.release(account, token)
+
+        return section
+
+
+async def requests_received(client: Redis) -> int:
+    """Requests Redis received from the lock clients: scripts and ``SET``s (commands run
+    *inside* a script are counted apart by Redis, and are not round trips)."""
+    stats = await client.info("commandstats")
+    return sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("evalsha", "set"))
+
+
+async def per_transfer_requests(
+    client: Redis, section: Callable[[list[str]], Any]
+) -> tuple[float, float]:
+    """Transfers per second, and the requests to Redis each transfer cost."""
+    before = await requests_received(client)
+    throughput = await transfers_per_second(section)
+    return throughput, (await requests_received(client) - before) / TRANSFERS
+
+
+def round_robin(sections: list[Callable[[list[str]], Any]]) -> Callable[[list[str]], Any]:
+    turn = iter(range(10**9))
+
+    def section(accounts: list[str]) -> Any:
+        return sections[next(turn) % len(sections)](accounts)
+
+    return section
+
+
+async def measure_redis() -> list[dict[str, Any]]:
+    prefix = f"cqrs-bench-{uuid.uuid4().hex[:10]}:"
+    client: Redis = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (OSError, RedisError) as exc:
+        print(f"Redis not reachable at {REDIS_URL} ({exc}); skipping its rows")
+        await client.aclose()
+        return []
+    strategies = [RedisLockStrategy.from_url(REDIS_URL, prefix=prefix + "ours:") for _ in range(3)]
+    # The same pool as ours (50 connections, blocking when all are busy): 200 raw pollers
+    # would otherwise exhaust redis-py's default pool of 100, which raises.
+    raw_clients: list[Redis] = [
+        Redis(connection_pool=BlockingConnectionPool.from_url(REDIS_URL, max_connections=50))
+        for _ in range(3)
+    ]
+    raw = [RawRedisLocks(c, prefix + "raw:") for c in raw_clients]
+    try:
+        ours = await acquire_release(strategies[0], seconds=3.0)
+
+        async def raw_once() -> None:
+            await raw[0].release("bench", await raw[0].acquire("bench"))
+
+        peer = await ops_per_second(raw_once, seconds=3.0)
+        rows = [row("Redis acquire+release", ours, "ops/s", "raw SET NX PX + scripted DEL", peer)]
+        ours, ours_cmds = await per_transfer_requests(client, critical_sections(strategies[0]))
+        peer, raw_cmds = await per_transfer_requests(client, raw[0].section())
+        rows.append(
+            row(
+                "Redis 200 contended transfers", ours, "transfers/s", "raw SET NX PX, polling", peer
+            )
+        )
+        rows.append(
+            row(
+                "Redis requests per contended transfer",
+                ours_cmds,
+                "requests",
+                "raw SET NX PX, polling",
+                raw_cmds,
+            )
+        )
+        three = round_robin([critical_sections(s) for s in strategies])
+        ours, ours_cmds = await per_transfer_requests(client, three)
+        peer, raw_cmds = await per_transfer_requests(
+            client, round_robin([r.section() for r in raw])
+        )
+        rows.append(
+            row(
+                "Redis 200 contended transfers, 3 clients",
+                ours,
+                "transfers/s",
+                "raw SET NX PX, polling, 3 clients",
+                peer,
+            )
+        )
+        rows.append(
+            row(
+                "Redis requests per contended transfer, 3 clients",
+                ours_cmds,
+                "requests",
+                "raw SET NX PX, polling, 3 clients",
+                raw_cmds,
+            )
+        )
+        return rows
+    finally:
+        for strategy in strategies:
+            await strategy.aclose()
+        for raw_client in raw_clients:
+            await raw_client.aclose()
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
 async def measure_all() -> list[dict[str, Any]]:
     rows = await measure_in_memory()
     with tempfile.TemporaryDirectory() as directory:
@@ -222,6 +378,7 @@ async def measure_all() -> list[dict[str, Any]]:
     async with throwaway_postgres() as postgres:
         if postgres is not None:
             rows += await measure_sql("PostgreSQL", postgres)
+    rows += await measure_redis()
     return rows
 
 

@@ -24,6 +24,7 @@ from tests.isolation import (
     can_make_vhosts,
     create_postgres_database,
     drop_postgres_database,
+    own_redis_prefix,
     own_vhost,
 )
 from tests.messaging.support import OffsetClock
@@ -71,13 +72,17 @@ def run(portal: BlockingPortal) -> Run:
 
 # --- real infrastructure ------------------------------------------------------------------
 #
-# Adapter tests talk to the machine's real RabbitMQ and PostgreSQL. When a service is missing
-# they skip - unless REQUIRE_RABBITMQ=1 / REQUIRE_POSTGRES=1 (set by .ci/run), where a missing
-# service fails the test: CI must never go green by skipping the tests that matter.
+# Adapter tests talk to the machine's real RabbitMQ, PostgreSQL and Redis. When a service is
+# missing they skip - unless REQUIRE_RABBITMQ=1 / REQUIRE_POSTGRES=1 / REQUIRE_REDIS=1 (set by
+# .ci/run), where a missing service fails the test: CI must never go green by skipping the
+# tests that matter.
 
 RABBITMQ_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get(
+    "TEST_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 )
 
 
@@ -126,3 +131,19 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         asyncio.run(drop_postgres_database(server, url))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The machine's Redis (``TEST_REDIS_URL``); skipped or failed when it does not answer."""
+    url = urlsplit(REDIS_URL)
+    if not _port_open(url.hostname or "127.0.0.1", url.port or 6379):
+        _missing("Redis", "REQUIRE_REDIS", REDIS_URL)
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test run's own; every key under it is deleted afterwards."""
+    with own_redis_prefix(redis_url) as prefix:
+        yield prefix

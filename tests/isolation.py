@@ -1,9 +1,9 @@
-"""A broker virtual host and PostgreSQL databases of a test's own, removed afterwards.
+"""A broker virtual host, PostgreSQL databases and Redis key prefixes of a test's own.
 
-Runs (and tests) share one RabbitMQ and one PostgreSQL server. The services' exchange and
-queue names are fixed, so two tests sharing a virtual host would share queues, and two sharing
-a database would share orders: isolation comes from giving each its own. Every suite makes
-them here.
+Runs (and tests) share one RabbitMQ, one PostgreSQL and one Redis server. The services'
+exchange and queue names are fixed, so two tests sharing a virtual host would share queues, two
+sharing a database would share orders, and two sharing Redis keys would share locks: isolation
+comes from giving each its own, removed afterwards. Every suite makes them here.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+import redis
 from sqlalchemy.engine import make_url
 
 # --- RabbitMQ -------------------------------------------------------------------------------
@@ -106,3 +107,22 @@ async def _admin_execute(postgres_url: str, sql: str) -> None:
         await connection.execute(sql)
     finally:
         await connection.close()
+
+
+# --- Redis ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def own_redis_prefix(redis_url: str, prefix: str = "cqrs-test") -> Iterator[str]:
+    """A key prefix nobody else uses (``cqrs-test-<hex>:``); its keys are deleted on exit."""
+    own = f"{prefix}-{uuid.uuid4().hex[:10]}:"
+    try:
+        yield own
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        try:
+            keys = list(client.scan_iter(match=f"{own}*", count=500))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()

@@ -6,8 +6,10 @@ lock keeps two transfers of one account apart: the balances are read and written
 transactions, so the database's own locking cannot hide a broken lock.
 
 As a script it is one worker process of the multi-process tests:
-``python lock_transfer_workload.py URL SEED COUNT CONCURRENCY`` prints ``ready``, waits for a
-line on stdin (so every worker starts together), runs, and prints the applied transfers as JSON.
+``python lock_transfer_workload.py URL SEED COUNT CONCURRENCY [LOCK_URL PREFIX]`` prints
+``ready``, waits for a line on stdin (so every worker starts together), runs, and prints the
+applied transfers as JSON. The balances live in the database at URL; the locks too, unless a
+Redis ``LOCK_URL`` (and a key ``PREFIX``) puts them there.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Protocol
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cqrs_ddd_core.adapters.redis.locking import RedisLockStrategy
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy
 from cqrs_ddd_core.cqrs.concurrency import CriticalSection
@@ -172,11 +175,17 @@ async def run_transfers(
     return [move for move, ok in zip(transfers, moved, strict=True) if ok]
 
 
-async def _work(url: str, seed: int, count: int, concurrency: int) -> list[Transfer]:
+async def _work(
+    url: str, seed: int, count: int, concurrency: int, redis_locks: tuple[str, str] | None
+) -> list[Transfer]:
     engine = create_engine(url)
+    locks: ILockStrategy = (
+        RedisLockStrategy.from_url(redis_locks[0], prefix=redis_locks[1])
+        if redis_locks is not None
+        else SqlAlchemyLockStrategy(engine)
+    )
     try:
-        locks = SqlAlchemyLockStrategy(engine)
-        await locks.health_check()  # connect before saying ready
+        assert await locks.health_check()  # connect before saying ready
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.readline)  # every worker starts on the same signal
         transfers = random_transfers(seed, count)
@@ -184,12 +193,15 @@ async def _work(url: str, seed: int, count: int, concurrency: int) -> list[Trans
             transfers, locks, SqlBalances(engine), concurrency=concurrency, seed=seed
         )
     finally:
+        if isinstance(locks, RedisLockStrategy):
+            await locks.aclose()
         await engine.dispose()
 
 
 def main(argv: list[str]) -> None:
     url, seed, count, concurrency = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
-    applied = asyncio.run(_work(url, seed, count, concurrency))
+    redis_locks = (argv[4], argv[5]) if len(argv) > 4 else None
+    applied = asyncio.run(_work(url, seed, count, concurrency, redis_locks))
     print(json.dumps([asdict(move) for move in applied]), flush=True)
 
 

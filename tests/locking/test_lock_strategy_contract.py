@@ -1,4 +1,4 @@
-"""The `ILockStrategy` contract, run unchanged against in-memory, SQLite and PostgreSQL strategies.
+"""The `ILockStrategy` contract, run unchanged against in-memory, SQLite, PostgreSQL and Redis.
 
 Every exclusion test holds an ``await`` inside the lock: without one, asyncio would serialise
 the tasks by itself and the test would prove nothing.

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from cqrs_ddd_core.adapters.redis.locking import RedisLockStrategy
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy, create_schema
 from cqrs_ddd_core.ports.locking import ILockStrategy
@@ -66,12 +67,16 @@ async def test_without_the_lock_the_same_workload_loses_updates() -> None:
     assert balances.values != expected_balances(applied)
 
 
-def run_three_worker_processes(url: str) -> None:
-    """Three OS processes run 70 transfers each on one database; then the books are checked."""
-    engine_balances = _setup(url)
+def run_three_worker_processes(url: str, redis_locks: tuple[str, str] | None = None) -> None:
+    """Three OS processes run 70 transfers each on one database; then the books are checked.
+
+    The locks are in the same database, or in Redis when ``redis_locks`` = (URL, key prefix).
+    """
+    engine_balances = _setup(url, redis_locks)
+    lock_args = list(redis_locks) if redis_locks is not None else []
     workers = [
         subprocess.Popen(
-            [sys.executable, str(WORKER), url, str(seed), "70", "12"],
+            [sys.executable, str(WORKER), url, str(seed), "70", "12", *lock_args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -103,7 +108,9 @@ def run_three_worker_processes(url: str) -> None:
     assert_books_balance(asyncio.run(engine_balances()), applied)
 
 
-def _setup(url: str) -> Callable[[], Coroutine[Any, Any, dict[str, int]]]:
+def _setup(
+    url: str, redis_locks: tuple[str, str] | None
+) -> Callable[[], Coroutine[Any, Any, dict[str, int]]]:
     """Create the tables with the opening balances; return a reader of the final balances."""
 
     async def setup() -> None:
@@ -116,10 +123,17 @@ def _setup(url: str) -> Callable[[], Coroutine[Any, Any, dict[str, int]]]:
 
     async def final_balances() -> dict[str, int]:
         engine = create_engine(url)
+        locks: ILockStrategy = (
+            RedisLockStrategy.from_url(redis_locks[0], prefix=redis_locks[1])
+            if redis_locks is not None
+            else SqlAlchemyLockStrategy(engine)
+        )
         try:
-            assert await SqlAlchemyLockStrategy(engine).get_active_locks() == []
+            assert await locks.get_active_locks() == []
             return await SqlBalances(engine).all()
         finally:
+            if isinstance(locks, RedisLockStrategy):
+                await locks.aclose()
             await engine.dispose()
 
     asyncio.run(setup())
@@ -137,3 +151,14 @@ def test_three_processes_sharing_one_postgres_database_keep_the_books_straight(
     locking_postgres_url: str,
 ) -> None:
     run_three_worker_processes(locking_postgres_url)
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_three_processes_sharing_one_redis_keep_the_books_straight(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    # Balances in a SQLite file all three share; the locks only in Redis.
+    run_three_worker_processes(
+        f"sqlite+aiosqlite:///{tmp_path / 'bank.db'}", (redis_url, f"{redis_prefix}stress:")
+    )
