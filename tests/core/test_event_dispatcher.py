@@ -1,4 +1,4 @@
-"""EventDispatcher: many handlers, priority delivery, retry with backoff, observable hooks."""
+"""EventDispatcher: many handlers, priority shipment, retry with backoff, observable hooks."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.primitives.context import get_causation_id
 from tests.warehouse.receiving import (
-    DeliveryReceived,
-    ReceiveDeliveryCommand,
+    ShipmentReceived,
     Putaway,
+    ReceiveShipmentCommand,
     WarehouseUnitOfWork,
     build_warehouse,
 )
@@ -60,7 +60,7 @@ async def test_handlers_of_a_base_class_see_subclass_events() -> None:
     await dispatcher.dispatch(ExpressParcelSent(parcel_id="p-1"))
     await dispatcher.dispatch(ParcelSent(parcel_id="p-2"))
 
-    # One rule for the delivery: priority, then registration delivery.
+    # One rule for the shipment: priority, then registration shipment.
     assert calls == ["any parcel", "express only", "any parcel"]
 
 
@@ -128,18 +128,18 @@ async def test_a_retried_handler_does_not_find_the_writes_of_its_failed_attempt(
     warehouse.dispatcher.retry_delay = 0.001
     attempts: list[int] = []
 
-    async def put_away_then_fail_once(event: DeliveryReceived) -> None:
+    async def put_away_then_fail_once(event: ShipmentReceived) -> None:
         attempts.append(len(attempts) + 1)
         uow: WarehouseUnitOfWork = get_current_uow()
         await uow.putaways.add(Putaway(f"extra-{len(attempts)}", "returns-shelf", 1))
         if len(attempts) == 1:
             raise ConnectionError("label printer unavailable")
 
-    warehouse.dispatcher.register(DeliveryReceived, put_away_then_fail_once)
-    await warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id="d-1", supplier="acme"))
+    warehouse.dispatcher.register(ShipmentReceived, put_away_then_fail_once)
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
     assert attempts == [1, 2]
-    assert warehouse.committed("putaways") == ["d-1", "extra-2"]
+    assert warehouse.committed("putaways") == ["extra-2", "s-1"]
 
 
 def test_the_backoff_doubles_and_is_capped() -> None:

@@ -21,16 +21,16 @@ from cqrs_ddd_core.primitives.exceptions import (
     UnitOfWorkError,
 )
 from tests.warehouse.receiving import (
-    FindDeliveryQuery,
+    Shipment,
+    ShipmentReceived,
+    FindShipmentQuery,
+    GoodsPutAway,
     InjectedFault,
     Journal,
-    Delivery,
-    DeliveryReceived,
-    ReceiveDeliveryCommand,
-    RecordingMiddleware,
     PutAwayCommand,
+    ReceiveShipmentCommand,
+    RecordingMiddleware,
     WarehouseUnitOfWork,
-    GoodsPutAway,
     build_warehouse,
 )
 
@@ -40,14 +40,14 @@ from tests.warehouse.receiving import (
 async def test_a_root_command_opens_one_unit_of_work_that_nested_commands_reuse() -> None:
     warehouse = build_warehouse()
 
-    await warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id="d-1", supplier="acme"))
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
     assert len(warehouse.journal.opened) == 1
     parent_uow, nested_uow = warehouse.seen.uows
     assert parent_uow is nested_uow is warehouse.journal.opened[0]
     assert warehouse.journal.commits == 1
-    assert warehouse.committed("deliveries") == ["d-1"]
-    assert warehouse.committed("putaways") == ["d-1"]
+    assert warehouse.committed("shipments") == ["s-1"]
+    assert warehouse.committed("putaways") == ["s-1"]
 
 
 async def test_nothing_is_visible_before_the_root_commits() -> None:
@@ -55,13 +55,13 @@ async def test_nothing_is_visible_before_the_root_commits() -> None:
     visible_during_handling: list[list[str]] = []
 
     async def look(event: Any) -> None:
-        visible_during_handling.append(warehouse.committed("deliveries"))
+        visible_during_handling.append(warehouse.committed("shipments"))
 
-    warehouse.dispatcher.register(DeliveryReceived, look)
-    await warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id="d-1", supplier="acme"))
+    warehouse.dispatcher.register(ShipmentReceived, look)
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
     assert visible_during_handling == [[]]
-    assert warehouse.committed("deliveries") == ["d-1"]
+    assert warehouse.committed("shipments") == ["s-1"]
 
 
 @pytest.mark.parametrize("stage", ["handler", "nested", "middleware", "event_handler"])
@@ -72,9 +72,9 @@ async def test_an_exception_anywhere_rolls_everything_back_and_reaches_the_calle
     warehouse.faults.stages.add(stage)
 
     with pytest.raises(InjectedFault, match=stage):
-        await warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id="d-1", supplier="acme"))
+        await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
-    assert warehouse.committed("deliveries") == []
+    assert warehouse.committed("shipments") == []
     assert warehouse.committed("putaways") == []
     assert warehouse.journal.commits == 0
     assert warehouse.journal.rollbacks == 1
@@ -84,11 +84,11 @@ async def test_a_response_with_success_false_is_rolled_back_and_publishes_nothin
     warehouse = build_warehouse()
 
     response = await warehouse.mediator.send(
-        ReceiveDeliveryCommand(delivery_id="d-1", supplier="acme", report_failure=True)
+        ReceiveShipmentCommand(shipment_id="s-1", supplier="acme", report_failure=True)
     )
 
     assert response.success is False
-    assert warehouse.committed("deliveries") == []
+    assert warehouse.committed("shipments") == []
     assert warehouse.committed("putaways") == []
     assert warehouse.journal.commits == 0
     # The nested command's event was dispatched inside the transaction; the root's was not.
@@ -99,28 +99,28 @@ async def test_a_failed_nested_command_caught_by_its_parent_undoes_only_its_own_
     warehouse = build_warehouse()
 
     class TolerantHandler(CommandHandler[str]):
-        async def handle(self, command: ReceiveDeliveryCommand) -> CommandResponse[str]:
+        async def handle(self, command: ReceiveShipmentCommand) -> CommandResponse[str]:
             uow: WarehouseUnitOfWork = get_current_uow()
-            await uow.deliveries.add(Delivery.receive(command.delivery_id, command.supplier, 1))
+            await uow.shipments.add(Shipment.receive(command.shipment_id, command.supplier, 1))
             warehouse.faults.stages.add("nested")
             try:
                 await warehouse.mediator.send(
-                    PutAwayCommand(delivery_id=command.delivery_id, shelf_id="shelf-1", quantity=1)
+                    PutAwayCommand(shipment_id=command.shipment_id, shelf_id="shelf-1", quantity=1)
                 )
             except InjectedFault:
-                pass  # the parent decides: keep the delivery, without the putaway
-            return CommandResponse(result=command.delivery_id)
+                pass  # the parent decides: keep the shipment, without the putaway
+            return CommandResponse(result=command.shipment_id)
 
     registry = HandlerRegistry()
-    registry.register_command_handler(ReceiveDeliveryCommand, TolerantHandler())
+    registry.register_command_handler(ReceiveShipmentCommand, TolerantHandler())
     registry.register_command_handler(
         PutAwayCommand, warehouse.registry.get_command_handler(PutAwayCommand)
     )
     mediator = Mediator(registry, lambda: WarehouseUnitOfWork(warehouse.store, warehouse.journal))
 
-    await mediator.send(ReceiveDeliveryCommand(delivery_id="d-1", supplier="acme"))
+    await mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
-    assert warehouse.committed("deliveries") == ["d-1"]
+    assert warehouse.committed("shipments") == ["s-1"]
     assert warehouse.committed("putaways") == []
 
 
@@ -129,7 +129,7 @@ async def test_a_failed_nested_command_caught_by_its_parent_undoes_only_its_own_
 
 async def test_after_the_root_ends_there_is_no_current_unit_of_work() -> None:
     warehouse = build_warehouse()
-    await warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id="d-1", supplier="acme"))
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
     assert get_current_uow() is None
     assert get_current_session_id() is None
@@ -139,10 +139,10 @@ async def test_after_the_root_ends_there_is_no_current_unit_of_work() -> None:
 async def test_independent_root_commands_never_share_a_correlation_id() -> None:
     warehouse = build_warehouse()
     first = await warehouse.mediator.send(
-        ReceiveDeliveryCommand(delivery_id="d-1", supplier="acme")
+        ReceiveShipmentCommand(shipment_id="s-1", supplier="acme")
     )
     second = await warehouse.mediator.send(
-        ReceiveDeliveryCommand(delivery_id="d-2", supplier="acme")
+        ReceiveShipmentCommand(shipment_id="s-2", supplier="acme")
     )
 
     assert first.correlation_id is not None
@@ -154,7 +154,7 @@ async def test_a_failing_root_command_restores_the_context_too() -> None:
     warehouse = build_warehouse()
     warehouse.faults.stages.add("handler")
     with pytest.raises(InjectedFault):
-        await warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id="d-1", supplier="acme"))
+        await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
     assert get_current_uow() is None
     assert get_correlation_id() is None
@@ -164,17 +164,17 @@ async def test_concurrent_root_commands_each_get_their_own_unit_of_work() -> Non
     warehouse = build_warehouse()
     await asyncio.gather(
         *(
-            warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id=f"d-{i}", supplier="acme"))
+            warehouse.mediator.send(ReceiveShipmentCommand(shipment_id=f"s-{i}", supplier="acme"))
             for i in range(20)
         )
     )
 
     assert len(warehouse.journal.opened) == 20
     assert warehouse.journal.commits == 20
-    by_delivery = {}
+    by_shipment = {}
     for command, uow in zip(warehouse.seen.commands, warehouse.seen.uows, strict=True):
-        by_delivery.setdefault(command.delivery_id, set()).add(id(uow))
-    assert all(len(uows) == 1 for uows in by_delivery.values())
+        by_shipment.setdefault(command.shipment_id, set()).add(id(uow))
+    assert all(len(uows) == 1 for uows in by_shipment.values())
 
 
 # --- tasks spawned inside a handler --------------------------------------------------------
@@ -197,7 +197,7 @@ async def test_a_task_spawned_in_a_handler_never_joins_the_finished_unit_of_work
                 await committed.wait()  # set once the parent's send returned: committed
                 seen_in_task.append(get_current_uow())
                 await warehouse.mediator.send(
-                    ReceiveDeliveryCommand(delivery_id="late", supplier="acme")
+                    ReceiveShipmentCommand(shipment_id="late", supplier="acme")
                 )
 
             spawned.append(asyncio.create_task(later()))
@@ -213,7 +213,7 @@ async def test_a_task_spawned_in_a_handler_never_joins_the_finished_unit_of_work
     # The spawned command ran as a root of its own: a second unit of work, its own commit.
     assert len(warehouse.journal.opened) == 2
     assert warehouse.journal.commits == 2
-    assert warehouse.committed("deliveries") == ["late"]
+    assert warehouse.committed("shipments") == ["late"]
     late_command = warehouse.seen.commands[0]
     assert late_command.correlation_id == parent.correlation_id  # the same story
     assert late_command.causation_id == parent.causation_id  # caused by the spawning command
@@ -225,23 +225,23 @@ async def test_a_command_sent_after_the_commit_runs_as_a_root_of_its_own() -> No
     warehouse = build_warehouse()
     follow_ups: list[CommandResponse[Any]] = []
 
-    async def after_placing(event: DeliveryReceived) -> None:
-        if event.aggregate_id != "d-1":
+    async def after_placing(event: ShipmentReceived) -> None:
+        if event.aggregate_id != "s-1":
             return
 
         async def follow_up() -> None:
-            command = ReceiveDeliveryCommand(delivery_id="d-2", supplier="acme")
+            command = ReceiveShipmentCommand(shipment_id="s-2", supplier="acme")
             follow_ups.append(await warehouse.mediator.send(command))
 
         get_current_uow().on_commit(follow_up)
 
-    warehouse.dispatcher.register(DeliveryReceived, after_placing)
-    await warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id="d-1", supplier="acme"))
+    warehouse.dispatcher.register(ShipmentReceived, after_placing)
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
     assert [response.success for response in follow_ups] == [True]
     assert len(warehouse.journal.opened) == 2
     assert warehouse.journal.commits == 2
-    assert warehouse.committed("deliveries") == ["d-1", "d-2"]
+    assert warehouse.committed("shipments") == ["s-1", "s-2"]
 
 
 async def test_a_task_spawned_while_the_parent_still_runs_does_not_share_its_session() -> None:
@@ -252,8 +252,8 @@ async def test_a_task_spawned_while_the_parent_still_runs_does_not_share_its_ses
         async def handle(self, command: SpawnCommand) -> CommandResponse[None]:
             uows.append(get_current_uow())
             await asyncio.gather(
-                warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id="a", supplier="acme")),
-                warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id="b", supplier="acme")),
+                warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="a", supplier="acme")),
+                warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="b", supplier="acme")),
             )
             return CommandResponse(result=None)
 
@@ -270,9 +270,9 @@ async def test_a_task_spawned_while_the_parent_still_runs_does_not_share_its_ses
 
 async def test_a_query_returns_a_query_response_read_through_the_unit_of_work() -> None:
     warehouse = build_warehouse()
-    await warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id="d-1", supplier="c-9"))
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="c-9"))
 
-    response = await warehouse.mediator.send(FindDeliveryQuery(delivery_id="d-1"))
+    response = await warehouse.mediator.send(FindShipmentQuery(shipment_id="s-1"))
 
     assert isinstance(response, QueryResponse)
     assert response.result == "c-9"
@@ -289,13 +289,13 @@ async def test_a_query_handler_never_commits_writes() -> None:
 
     class SneakyHandler:
         async def handle(self, query: WritingQuery) -> QueryResponse[None]:
-            await get_current_uow().deliveries.add(Delivery.receive("sneaky", "acme", 10))
+            await get_current_uow().shipments.add(Shipment.receive("sneaky", "acme", 10))
             return QueryResponse(result=None)
 
     warehouse.registry.register_query_handler(WritingQuery, SneakyHandler())
     await warehouse.mediator.send(WritingQuery())
 
-    assert warehouse.committed("deliveries") == []
+    assert warehouse.committed("shipments") == []
     assert warehouse.journal.commits == 0
 
 
@@ -304,12 +304,12 @@ async def test_a_query_handler_cannot_send_commands() -> None:
 
     class CommandingHandler:
         async def handle(self, query: WritingQuery) -> QueryResponse[None]:
-            await warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id="x", supplier="acme"))
+            await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="x", supplier="acme"))
             return QueryResponse(result=None)
 
     warehouse.registry.register_query_handler(WritingQuery, CommandingHandler())
     with pytest.raises(
-        UnitOfWorkError, match="ReceiveDeliveryCommand was sent while handling a query"
+        UnitOfWorkError, match="ReceiveShipmentCommand was sent while handling a query"
     ):
         await warehouse.mediator.send(WritingQuery())
 
@@ -318,11 +318,11 @@ async def test_a_query_inside_a_command_reads_the_commands_own_writes() -> None:
     warehouse = build_warehouse()
     read: list[Any] = []
 
-    async def read_back(event: DeliveryReceived) -> None:
-        read.append((await warehouse.mediator.send(FindDeliveryQuery(delivery_id="d-1"))).result)
+    async def read_back(event: ShipmentReceived) -> None:
+        read.append((await warehouse.mediator.send(FindShipmentQuery(shipment_id="s-1"))).result)
 
-    warehouse.dispatcher.register(DeliveryReceived, read_back)
-    await warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id="d-1", supplier="c-3"))
+    warehouse.dispatcher.register(ShipmentReceived, read_back)
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="c-3"))
 
     assert read == ["c-3"]
     assert len(warehouse.journal.opened) == 1
@@ -333,7 +333,7 @@ async def test_a_query_inside_a_command_reads_the_commands_own_writes() -> None:
 
 async def test_a_root_keeps_its_correlation_id_and_everything_inherits_it() -> None:
     warehouse = build_warehouse()
-    root = ReceiveDeliveryCommand(delivery_id="d-1", supplier="acme", correlation_id="story-1")
+    root = ReceiveShipmentCommand(shipment_id="s-1", supplier="acme", correlation_id="story-1")
 
     response = await warehouse.mediator.send(root)
 
@@ -346,16 +346,16 @@ async def test_a_root_keeps_its_correlation_id_and_everything_inherits_it() -> N
 
 async def test_causation_ids_point_at_the_direct_parent() -> None:
     warehouse = build_warehouse()
-    root = ReceiveDeliveryCommand(delivery_id="d-1", supplier="acme")
+    root = ReceiveShipmentCommand(shipment_id="s-1", supplier="acme")
 
     response = await warehouse.mediator.send(root)
 
     parent, nested = warehouse.seen.commands
     assert parent.command_id == root.command_id
     assert nested.causation_id == root.command_id
-    goods_put_away, delivery_received = warehouse.seen.events
+    goods_put_away, shipment_received = warehouse.seen.events
     assert goods_put_away.causation_id == nested.command_id
-    assert delivery_received.causation_id == root.command_id
+    assert shipment_received.causation_id == root.command_id
     assert response.causation_id == root.command_id
     assert [e.causation_id for e in response.events] == [root.command_id]
 
@@ -365,10 +365,10 @@ async def test_a_command_sent_by_an_event_handler_is_caused_by_the_event() -> No
     followers: list[Command[Any]] = []
 
     async def follow_up(event: GoodsPutAway) -> None:
-        followers.append(PutAwayCommand(delivery_id="extra", shelf_id="shelf-1", quantity=1))
+        followers.append(PutAwayCommand(shipment_id="extra", shelf_id="shelf-1", quantity=1))
 
     warehouse.dispatcher.register(GoodsPutAway, follow_up, priority=-1)
-    await warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id="d-1", supplier="acme"))
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
     goods_put_away = next(e for e in warehouse.seen.events if isinstance(e, GoodsPutAway))
     assert followers[0].causation_id == goods_put_away.event_id
@@ -423,34 +423,34 @@ async def test_deep_chains_of_events_and_nested_commands_never_deadlock() -> Non
 async def test_middleware_runs_in_priority_order_around_nested_commands_too() -> None:
     warehouse = build_warehouse(middleware_priorities={"inner": 20, "outer": 10})
 
-    await warehouse.mediator.send(ReceiveDeliveryCommand(delivery_id="d-1", supplier="acme"))
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
     assert warehouse.seen.middleware_calls == [
-        ("outer", "enters", "ReceiveDeliveryCommand"),
-        ("inner", "enters", "ReceiveDeliveryCommand"),
+        ("outer", "enters", "ReceiveShipmentCommand"),
+        ("inner", "enters", "ReceiveShipmentCommand"),
         ("outer", "enters", "PutAwayCommand"),
         ("inner", "enters", "PutAwayCommand"),
         ("inner", "leaves", "PutAwayCommand"),
         ("outer", "leaves", "PutAwayCommand"),
-        ("inner", "leaves", "ReceiveDeliveryCommand"),
-        ("outer", "leaves", "ReceiveDeliveryCommand"),
+        ("inner", "leaves", "ReceiveShipmentCommand"),
+        ("outer", "leaves", "ReceiveShipmentCommand"),
     ]
 
 
 async def test_middleware_registered_later_is_picked_up() -> None:
     warehouse = build_warehouse(middleware_priorities={"first": 10})
-    await warehouse.mediator.send(FindDeliveryQuery(delivery_id="x"))
+    await warehouse.mediator.send(FindShipmentQuery(shipment_id="x"))
     warehouse.middleware.register(
         RecordingMiddleware("second", warehouse.seen, warehouse.faults), priority=20
     )
     warehouse.seen.middleware_calls.clear()
-    await warehouse.mediator.send(FindDeliveryQuery(delivery_id="x"))
+    await warehouse.mediator.send(FindShipmentQuery(shipment_id="x"))
 
     assert warehouse.seen.middleware_calls == [
-        ("first", "enters", "FindDeliveryQuery"),
-        ("second", "enters", "FindDeliveryQuery"),
-        ("second", "leaves", "FindDeliveryQuery"),
-        ("first", "leaves", "FindDeliveryQuery"),
+        ("first", "enters", "FindShipmentQuery"),
+        ("second", "enters", "FindShipmentQuery"),
+        ("second", "leaves", "FindShipmentQuery"),
+        ("first", "leaves", "FindShipmentQuery"),
     ]
 
 
@@ -486,7 +486,7 @@ def test_a_second_handler_for_one_command_type_is_refused_by_name() -> None:
 async def test_send_refuses_what_is_neither_command_nor_query() -> None:
     warehouse = build_warehouse()
     with pytest.raises(TypeError, match="dict"):
-        await warehouse.mediator.send({"type": "ReceiveDeliveryCommand"})  # type: ignore[call-overload]
+        await warehouse.mediator.send({"type": "ReceiveShipmentCommand"})  # type: ignore[call-overload]
 
 
 async def test_an_empty_middleware_registry_filled_in_later_is_used() -> None:
@@ -494,9 +494,9 @@ async def test_an_empty_middleware_registry_filled_in_later_is_used() -> None:
     warehouse = build_warehouse()
     warehouse.middleware.register(RecordingMiddleware("late", warehouse.seen, warehouse.faults))
 
-    await warehouse.mediator.send(FindDeliveryQuery(delivery_id="x"))
+    await warehouse.mediator.send(FindShipmentQuery(shipment_id="x"))
 
     assert warehouse.seen.middleware_calls == [
-        ("late", "enters", "FindDeliveryQuery"),
-        ("late", "leaves", "FindDeliveryQuery"),
+        ("late", "enters", "FindShipmentQuery"),
+        ("late", "leaves", "FindShipmentQuery"),
     ]

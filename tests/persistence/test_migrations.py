@@ -81,7 +81,7 @@ async def test_a_service_branch_depending_on_the_core_migrates_with_it(
     assert await table_names(empty_database_url) == {
         *CORE_TABLES,
         "shelves",
-        "deliveries",
+        "shipments",
         "alembic_version",
     }
     assert await differences(empty_database_url, [core_tables(), warehouse_metadata]) == []

@@ -1,7 +1,7 @@
-"""The warehouse's domain: deliveries, putaways and shelves - no framework, no storage.
+"""The warehouse's domain: shipments, putaways and shelves - no framework, no storage.
 
-* `Delivery` - goods that arrived from a supplier (``quantity`` units); a recount corrects it.
-* `Putaway` - where the goods of one delivery were shelved (created by the nested command).
+* `Shipment` - goods that arrived from a supplier (``quantity`` units); a recount corrects it.
+* `Putaway` - where the goods of one shipment were shelved (created by the nested command).
 * `Shelf` - a place holding stock; stock moves between two shelves (the transfer the locking
   tests use), and a restock adds to it.
 
@@ -16,14 +16,14 @@ from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.primitives.exceptions import DomainError
 
 
-class DeliveryReceived(DomainEvent):
-    delivery_id: str
+class ShipmentReceived(DomainEvent):
+    shipment_id: str
     supplier: str
     quantity: int
 
 
-class DeliveryRecounted(DomainEvent):
-    delivery_id: str
+class ShipmentRecounted(DomainEvent):
+    shipment_id: str
     quantity: int
 
 
@@ -42,34 +42,34 @@ class NotEnoughStockError(DomainError):
         super().__init__(f"Shelf {shelf_id!r} holds {quantity}, cannot take {wanted}")
 
 
-class Delivery(AggregateRoot):
+class Shipment(AggregateRoot):
     def __init__(self, id: str, supplier: str, quantity: int) -> None:
         super().__init__(id)
         self.supplier = supplier
         self.quantity = quantity
 
     @classmethod
-    def receive(cls, delivery_id: str, supplier: str, quantity: int) -> Delivery:
-        delivery = cls(delivery_id, supplier, quantity)
-        delivery.add_event(
-            DeliveryReceived(
-                aggregate_id=delivery_id,
-                delivery_id=delivery_id,
+    def receive(cls, shipment_id: str, supplier: str, quantity: int) -> Shipment:
+        shipment = cls(shipment_id, supplier, quantity)
+        shipment.add_event(
+            ShipmentReceived(
+                aggregate_id=shipment_id,
+                shipment_id=shipment_id,
                 supplier=supplier,
                 quantity=quantity,
             )
         )
-        return delivery
+        return shipment
 
     def recount(self, quantity: int) -> None:
         self.quantity = quantity
         self.add_event(
-            DeliveryRecounted(aggregate_id=self.id, delivery_id=self.id, quantity=quantity)
+            ShipmentRecounted(aggregate_id=self.id, shipment_id=self.id, quantity=quantity)
         )
 
 
 class Putaway(AggregateRoot):
-    """The goods of delivery ``id`` went onto ``shelf_id``."""
+    """The goods of shipment ``id`` went onto ``shelf_id``."""
 
     def __init__(self, id: str, shelf_id: str, quantity: int) -> None:
         super().__init__(id)

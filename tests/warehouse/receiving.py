@@ -1,6 +1,6 @@
-"""Receiving deliveries in memory: the warehouse the mediator's tests and scenarios drive.
+"""Receiving shipments in memory: the warehouse the mediator's tests and scenarios drive.
 
-``ReceiveDeliveryCommand`` records a `Delivery` and sends ``PutAwayCommand`` nested, so one
+``ReceiveShipmentCommand`` records a `Shipment` and sends ``PutAwayCommand`` nested, so one
 root command writes two aggregates through one unit of work. ``Faults`` makes any stage fail
 on purpose (the handler, the nested command, a middleware, an in-process event handler), and
 ``Journal`` records what each unit of work did, so tests can assert "exactly one commit".
@@ -28,7 +28,7 @@ from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import CommandResponse, QueryResponse
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.middleware.registry import MiddlewareRegistry
-from tests.warehouse.domain import Delivery, DeliveryReceived, GoodsPutAway, Putaway
+from tests.warehouse.domain import Shipment, ShipmentReceived, GoodsPutAway, Putaway
 
 
 class InjectedFault(Exception):
@@ -52,7 +52,7 @@ class WarehouseUnitOfWork(InMemoryUnitOfWork):
         super().__init__(store)
         self._journal = journal
         journal.opened.append(self)
-        self.deliveries: InMemoryRepository[Delivery] = InMemoryRepository(self, "deliveries")
+        self.shipments: InMemoryRepository[Shipment] = InMemoryRepository(self, "shipments")
         self.putaways: InMemoryRepository[Putaway] = InMemoryRepository(self, "putaways")
 
     async def _commit(self) -> None:
@@ -67,8 +67,8 @@ class WarehouseUnitOfWork(InMemoryUnitOfWork):
 # --- messages and handlers ------------------------------------------------------------------
 
 
-class ReceiveDeliveryCommand(Command[str]):
-    delivery_id: str
+class ReceiveShipmentCommand(Command[str]):
+    shipment_id: str
     supplier: str
     shelf_id: str = "shelf-1"
     quantity: int = 1
@@ -77,15 +77,15 @@ class ReceiveDeliveryCommand(Command[str]):
 
 
 class PutAwayCommand(Command[str]):
-    delivery_id: str
+    shipment_id: str
     shelf_id: str
     quantity: int
 
 
-class FindDeliveryQuery(Query[str | None]):
-    """The supplier of a delivery, or ``None``."""
+class FindShipmentQuery(Query[str | None]):
+    """The supplier of a shipment, or ``None``."""
 
-    delivery_id: str
+    shipment_id: str
 
 
 @dataclass
@@ -110,29 +110,29 @@ class Observations:
     """(middleware, "enters" or "leaves", message class name)."""
 
 
-class ReceiveDeliveryHandler(CommandHandler[str]):
+class ReceiveShipmentHandler(CommandHandler[str]):
     def __init__(self, mediator: Mediator, faults: Faults, seen: Observations) -> None:
         self._mediator = mediator
         self._faults = faults
         self._seen = seen
 
-    async def handle(self, command: ReceiveDeliveryCommand) -> CommandResponse[str]:
+    async def handle(self, command: ReceiveShipmentCommand) -> CommandResponse[str]:
         uow: WarehouseUnitOfWork = get_current_uow()
         self._seen.uows.append(uow)
         self._seen.commands.append(command)
-        delivery = Delivery.receive(command.delivery_id, command.supplier, command.quantity)
-        await uow.deliveries.add(delivery)
+        shipment = Shipment.receive(command.shipment_id, command.supplier, command.quantity)
+        await uow.shipments.add(shipment)
         await self._mediator.send(
             PutAwayCommand(
-                delivery_id=command.delivery_id,
+                shipment_id=command.shipment_id,
                 shelf_id=command.shelf_id,
                 quantity=command.quantity,
             )
         )
         self._faults.check("handler")
         return CommandResponse(
-            result=delivery.id,
-            events=delivery.clear_events(),
+            result=shipment.id,
+            events=shipment.clear_events(),
             success=not command.report_failure,
         )
 
@@ -146,17 +146,17 @@ class PutAwayHandler(CommandHandler[str]):
         uow: WarehouseUnitOfWork = get_current_uow()
         self._seen.uows.append(uow)
         self._seen.commands.append(command)
-        putaway = Putaway(command.delivery_id, command.shelf_id, command.quantity)
+        putaway = Putaway(command.shipment_id, command.shelf_id, command.quantity)
         await uow.putaways.add(putaway)
         self._faults.check("nested")
         return CommandResponse(result=putaway.id, events=putaway.clear_events())
 
 
-class FindDeliveryHandler(QueryHandler[str | None]):
-    async def handle(self, query: FindDeliveryQuery) -> QueryResponse[str | None]:
+class FindShipmentHandler(QueryHandler[str | None]):
+    async def handle(self, query: FindShipmentQuery) -> QueryResponse[str | None]:
         uow: WarehouseUnitOfWork = get_current_uow()
-        delivery = await uow.deliveries.find(query.delivery_id)
-        return QueryResponse(result=delivery.supplier if delivery else None)
+        shipment = await uow.shipments.find(query.shipment_id)
+        return QueryResponse(result=shipment.supplier if shipment else None)
 
 
 class RecordingMiddleware:
@@ -209,15 +209,15 @@ def build_warehouse(*, middleware_priorities: dict[str, int] | None = None) -> W
         event_dispatcher=dispatcher,
     )
     registry.register_command_handler(
-        ReceiveDeliveryCommand, lambda: ReceiveDeliveryHandler(mediator, faults, seen)
+        ReceiveShipmentCommand, lambda: ReceiveShipmentHandler(mediator, faults, seen)
     )
     registry.register_command_handler(PutAwayCommand, PutAwayHandler(faults, seen))
-    registry.register_query_handler(FindDeliveryQuery, FindDeliveryHandler)
+    registry.register_query_handler(FindShipmentQuery, FindShipmentHandler)
 
     async def record_event(event: DomainEvent) -> None:
         seen.events.append(event)
         faults.check("event_handler")
 
-    dispatcher.register(DeliveryReceived, record_event)
+    dispatcher.register(ShipmentReceived, record_event)
     dispatcher.register(GoodsPutAway, record_event)
     return Warehouse(mediator, registry, middleware, store, journal, faults, seen, dispatcher)

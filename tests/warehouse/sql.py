@@ -1,6 +1,6 @@
 """The warehouse on a SQL database: its tables, repositories and unit of work.
 
-It is mapped the way a service maps its aggregates: `Shelf` and `Delivery` know nothing of
+It is mapped the way a service maps its aggregates: `Shelf` and `Shipment` know nothing of
 SQLAlchemy; the repositories turn them into rows and back. The tables are created by this
 package's migration (``migrations/``), whose revision depends on the core's branch, exactly
 as a service's migrations do.
@@ -19,7 +19,7 @@ from sqlalchemy.engine import RowMapping
 
 from cqrs_ddd_core.adapters.sqlalchemy.repository import SqlAlchemyRepository
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from tests.warehouse.domain import Delivery, Shelf
+from tests.warehouse.domain import Shipment, Shelf
 
 WAREHOUSE_VERSIONS = Path(__file__).with_name("migrations")
 
@@ -33,8 +33,8 @@ shelves = Table(
     Column("quantity", Integer, nullable=False),
 )
 
-deliveries = Table(
-    "deliveries",
+shipments = Table(
+    "shipments",
     warehouse_metadata,
     Column("id", String(64), primary_key=True),
     Column("version", Integer, nullable=False),
@@ -53,14 +53,14 @@ class ShelfRepository(SqlAlchemyRepository[Shelf]):
         return Shelf(row["id"], row["quantity"])
 
 
-class DeliveryRepository(SqlAlchemyRepository[Delivery]):
-    table = deliveries
+class ShipmentRepository(SqlAlchemyRepository[Shipment]):
+    table = shipments
 
-    def _to_row(self, aggregate: Delivery) -> dict[str, Any]:
+    def _to_row(self, aggregate: Shipment) -> dict[str, Any]:
         return {"supplier": aggregate.supplier, "quantity": aggregate.quantity}
 
-    def _from_row(self, row: RowMapping) -> Delivery:
-        return Delivery(row["id"], row["supplier"], row["quantity"])
+    def _from_row(self, row: RowMapping) -> Shipment:
+        return Shipment(row["id"], row["supplier"], row["quantity"])
 
 
 class WarehouseSqlUnitOfWork(SqlAlchemyUnitOfWork):
@@ -71,5 +71,5 @@ class WarehouseSqlUnitOfWork(SqlAlchemyUnitOfWork):
         return ShelfRepository(self.session)
 
     @property
-    def deliveries(self) -> DeliveryRepository:
-        return DeliveryRepository(self.session)
+    def shipments(self) -> ShipmentRepository:
+        return ShipmentRepository(self.session)

@@ -1,4 +1,4 @@
-"""Steps shared by the mediator and nested-command features: the warehouse receiving deliveries.
+"""Steps shared by the mediator and nested-command features: the warehouse receiving shipments.
 
 The world is `tests/warehouse/receiving.py`'s in-memory warehouse, with a `LoggingMiddleware`
 so every message of a scenario shows in the log. Only the steps both features use live here;
@@ -16,7 +16,7 @@ from pytest_bdd import given, parsers, then, when
 
 from cqrs_ddd_core.middleware.logging import LoggingMiddleware
 from tests.conftest import Run
-from tests.warehouse.receiving import ReceiveDeliveryCommand, Warehouse, build_warehouse
+from tests.warehouse.receiving import ReceiveShipmentCommand, Warehouse, build_warehouse
 
 
 @dataclass
@@ -44,23 +44,23 @@ def a_warehouse(world: World) -> None:
     world.the_warehouse.middleware.register(LoggingMiddleware(logger), priority=0)
 
 
-@when(parsers.parse('the warehouse receives delivery "{delivery_id}"'))
-def receive(world: World, run: Run, delivery_id: str) -> None:
-    command = ReceiveDeliveryCommand(delivery_id=delivery_id, supplier="acme")
+@when(parsers.parse('the warehouse receives shipment "{shipment_id}"'))
+def receive(world: World, run: Run, shipment_id: str) -> None:
+    command = ReceiveShipmentCommand(shipment_id=shipment_id, supplier="acme")
     world.responses.append(run(world.the_warehouse.mediator.send, command))
 
 
-@when(parsers.parse('the warehouse receives delivery "{delivery_id}", expecting it to fail'))
-def receive_failing(world: World, run: Run, delivery_id: str) -> None:
-    command = ReceiveDeliveryCommand(delivery_id=delivery_id, supplier="acme")
+@when(parsers.parse('the warehouse receives shipment "{shipment_id}", expecting it to fail'))
+def receive_failing(world: World, run: Run, shipment_id: str) -> None:
+    command = ReceiveShipmentCommand(shipment_id=shipment_id, supplier="acme")
     with pytest.raises(Exception) as caught:  # the Then step names the error
         run(world.the_warehouse.mediator.send, command)
     world.error = caught.value
 
 
-@then(parsers.parse('delivery "{delivery_id}" is committed'))
-def delivery_committed(world: World, delivery_id: str) -> None:
-    assert delivery_id in world.the_warehouse.committed("deliveries")
+@then(parsers.parse('shipment "{shipment_id}" is committed'))
+def shipment_committed(world: World, shipment_id: str) -> None:
+    assert shipment_id in world.the_warehouse.committed("shipments")
 
 
 @then(parsers.parse("exactly {count:d} unit of work was opened and committed once"))
@@ -77,6 +77,6 @@ def caller_got(world: World, text: str) -> None:
 
 @then("nothing is committed")
 def nothing_committed(world: World) -> None:
-    assert world.the_warehouse.committed("deliveries") == []
+    assert world.the_warehouse.committed("shipments") == []
     assert world.the_warehouse.committed("putaways") == []
     assert world.the_warehouse.journal.commits == 0

@@ -1,6 +1,6 @@
 """Scenarios: features/core/mediator.feature - one root command, one unit of work, one commit.
 
-Shared steps (the warehouse, receiving a delivery, what is committed): receiving_steps.py.
+Shared steps (the warehouse, receiving a shipment, what is committed): receiving_steps.py.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from cqrs_ddd_core.cqrs.mediator import get_current_uow
 from tests.bdd.core.receiving_steps import *  # noqa: F403 - the steps are fixtures pytest-bdd finds by name
 from tests.bdd.core.receiving_steps import World
 from tests.conftest import Run
-from tests.warehouse.domain import DeliveryReceived
-from tests.warehouse.receiving import FindDeliveryQuery, ReceiveDeliveryCommand
+from tests.warehouse.domain import ShipmentReceived
+from tests.warehouse.receiving import FindShipmentQuery, ReceiveShipmentCommand
 
 scenarios("core/mediator.feature")
 
@@ -23,27 +23,27 @@ class UnhandledCommand(Command[None]):
     pass
 
 
-@given("receiving a delivery fails after writing it")
+@given("receiving a shipment fails after writing it")
 def handler_fails(world: World) -> None:
     world.the_warehouse.faults.stages.add("handler")
 
 
-@given(parsers.parse('delivery "{delivery_id}" was received from supplier "{supplier}"'))
-def received(world: World, run: Run, delivery_id: str, supplier: str) -> None:
-    command = ReceiveDeliveryCommand(delivery_id=delivery_id, supplier=supplier)
+@given(parsers.parse('shipment "{shipment_id}" was received from supplier "{supplier}"'))
+def received(world: World, run: Run, shipment_id: str, supplier: str) -> None:
+    command = ReceiveShipmentCommand(shipment_id=shipment_id, supplier=supplier)
     run(world.the_warehouse.mediator.send, command)
     world.the_warehouse.journal.commits = 0
 
 
-@when(parsers.parse('the warehouse receives delivery "{delivery_id}" but reports a failure'))
-def receive_reporting_failure(world: World, run: Run, delivery_id: str) -> None:
-    command = ReceiveDeliveryCommand(delivery_id=delivery_id, supplier="acme", report_failure=True)
+@when(parsers.parse('the warehouse receives shipment "{shipment_id}" but reports a failure'))
+def receive_reporting_failure(world: World, run: Run, shipment_id: str) -> None:
+    command = ReceiveShipmentCommand(shipment_id=shipment_id, supplier="acme", report_failure=True)
     world.responses.append(run(world.the_warehouse.mediator.send, command))
 
 
-@when(parsers.parse('I ask who supplied delivery "{delivery_id}"'))
-def ask_supplier(world: World, run: Run, delivery_id: str) -> None:
-    query = FindDeliveryQuery(delivery_id=delivery_id)
+@when(parsers.parse('I ask who supplied shipment "{shipment_id}"'))
+def ask_supplier(world: World, run: Run, shipment_id: str) -> None:
+    query = FindShipmentQuery(shipment_id=shipment_id)
     world.responses.append(run(world.the_warehouse.mediator.send, query))
 
 
@@ -59,9 +59,9 @@ def not_succeeded(world: World) -> None:
     assert world.responses[-1].success is False
 
 
-@then('no "delivery received" event was dispatched')
-def no_delivery_received(world: World) -> None:
-    assert not [e for e in world.the_warehouse.seen.events if isinstance(e, DeliveryReceived)]
+@then('no "shipment received" event was dispatched')
+def no_shipment_received(world: World) -> None:
+    assert not [e for e in world.the_warehouse.seen.events if isinstance(e, ShipmentReceived)]
 
 
 @then("there is no current unit of work any more")

@@ -1,6 +1,6 @@
 """Scenarios: features/core/nested_commands.feature - nested commands join the root's unit of work.
 
-Shared steps (the warehouse, receiving a delivery, what is committed): receiving_steps.py.
+Shared steps (the warehouse, receiving a shipment, what is committed): receiving_steps.py.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from cqrs_ddd_core.cqrs.response import CommandResponse
 from tests.bdd.core.receiving_steps import *  # noqa: F403 - the steps are fixtures pytest-bdd finds by name
 from tests.bdd.core.receiving_steps import World
 from tests.conftest import Run
-from tests.warehouse.domain import DeliveryReceived, GoodsPutAway
-from tests.warehouse.receiving import PutAwayCommand, ReceiveDeliveryCommand, RecordingMiddleware
+from tests.warehouse.domain import ShipmentReceived, GoodsPutAway
+from tests.warehouse.receiving import PutAwayCommand, ReceiveShipmentCommand, RecordingMiddleware
 
 scenarios("core/nested_commands.feature")
 
 COMMANDS = {
-    "receiving the delivery": ReceiveDeliveryCommand.__name__,
+    "receiving the shipment": ReceiveShipmentCommand.__name__,
     "putting the goods away": PutAwayCommand.__name__,
 }
 """The table's words for each command class."""
@@ -56,18 +56,18 @@ def two_middlewares(world: World, outer: str, p1: int, inner: str, p2: int) -> N
     )
 
 
-@when(parsers.parse('the warehouse receives delivery "{delivery_id}" with correlation id "{cid}"'))
-def receive_with_correlation(world: World, run: Run, delivery_id: str, cid: str) -> None:
-    command = ReceiveDeliveryCommand(delivery_id=delivery_id, supplier="acme", correlation_id=cid)
+@when(parsers.parse('the warehouse receives shipment "{shipment_id}" with correlation id "{cid}"'))
+def receive_with_correlation(world: World, run: Run, shipment_id: str, cid: str) -> None:
+    command = ReceiveShipmentCommand(shipment_id=shipment_id, supplier="acme", correlation_id=cid)
     world.responses.append(run(world.the_warehouse.mediator.send, command))
 
 
 @when(
     parsers.parse(
-        'a handler spawns a task that receives delivery "{delivery_id}" after its parent committed'
+        'a handler spawns a task that receives shipment "{shipment_id}" after its parent committed'
     )
 )
-def spawn_task(world: World, run: Run, delivery_id: str) -> None:
+def spawn_task(world: World, run: Run, shipment_id: str) -> None:
     warehouse = world.the_warehouse
     tasks: list[asyncio.Task[Any]] = []
     committed = asyncio.Event()  # created on the scenario's loop, by the first run() below
@@ -77,7 +77,7 @@ def spawn_task(world: World, run: Run, delivery_id: str) -> None:
             async def later() -> None:
                 await committed.wait()  # the parent's send has returned: it has committed
                 world.seen_in_task.append(get_current_uow())
-                late = ReceiveDeliveryCommand(delivery_id=delivery_id, supplier="acme")
+                late = ReceiveShipmentCommand(shipment_id=shipment_id, supplier="acme")
                 await warehouse.mediator.send(late)
 
             tasks.append(asyncio.create_task(later()))
@@ -94,9 +94,9 @@ def spawn_task(world: World, run: Run, delivery_id: str) -> None:
     run(scenario)
 
 
-@then(parsers.parse('the putaway of delivery "{delivery_id}" is committed'))
-def putaway_committed(world: World, delivery_id: str) -> None:
-    assert delivery_id in world.the_warehouse.committed("putaways")
+@then(parsers.parse('the putaway of shipment "{shipment_id}" is committed'))
+def putaway_committed(world: World, shipment_id: str) -> None:
+    assert shipment_id in world.the_warehouse.committed("putaways")
 
 
 @then("putting the goods away saw the same unit of work as receiving them")
@@ -120,9 +120,9 @@ def _event(world: World, kind: type) -> Any:
     return next(e for e in world.the_warehouse.seen.events if isinstance(e, kind))
 
 
-@then("putting the goods away was caused by receiving the delivery")
+@then("putting the goods away was caused by receiving the shipment")
 def putaway_caused(world: World) -> None:
-    receive = _command(world, ReceiveDeliveryCommand)
+    receive = _command(world, ReceiveShipmentCommand)
     assert _command(world, PutAwayCommand).causation_id == receive.command_id
 
 
@@ -132,10 +132,10 @@ def goods_put_away_caused(world: World) -> None:
     assert _event(world, GoodsPutAway).causation_id == put_away.command_id
 
 
-@then('the "delivery received" event was caused by receiving the delivery')
-def delivery_received_caused(world: World) -> None:
-    receive = _command(world, ReceiveDeliveryCommand)
-    assert _event(world, DeliveryReceived).causation_id == receive.command_id
+@then('the "shipment received" event was caused by receiving the shipment')
+def shipment_received_caused(world: World) -> None:
+    receive = _command(world, ReceiveShipmentCommand)
+    assert _event(world, ShipmentReceived).causation_id == receive.command_id
 
 
 @then("the middleware ran in this order:")
@@ -152,8 +152,8 @@ def task_saw_none(world: World) -> None:
     assert world.seen_in_task == [None]
 
 
-@then(parsers.parse('delivery "{delivery_id}" is committed by a unit of work of its own'))
-def committed_by_own(world: World, delivery_id: str) -> None:
-    assert delivery_id in world.the_warehouse.committed("deliveries")
+@then(parsers.parse('shipment "{shipment_id}" is committed by a unit of work of its own'))
+def committed_by_own(world: World, shipment_id: str) -> None:
+    assert shipment_id in world.the_warehouse.committed("shipments")
     assert len(world.the_warehouse.journal.opened) == 2
     assert world.the_warehouse.journal.commits == 2

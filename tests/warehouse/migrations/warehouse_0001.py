@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("quantity", sa.Integer(), nullable=False),
     )
     op.create_table(
-        "deliveries",
+        "shipments",
         sa.Column("id", sa.String(64), primary_key=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("supplier", sa.String(64), nullable=False),
@@ -34,5 +34,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("deliveries")
+    op.drop_table("shipments")
     op.drop_table("shelves")
