@@ -4,7 +4,7 @@ Feature: Dead letters
 
   Scenario Outline: A poison message is dead-lettered at once with its reason
     Given a storefront consumer with an inbox
-    When the broker delivers <message>
+    When the broker delivers a poison message: <message>
     Then the message is dead-lettered after 1 delivery with a reason containing "<reason>"
     And nothing is listed
 

@@ -9,7 +9,7 @@ Feature: Idempotent consumer (inbox)
   Scenario: A duplicate delivery has its effect once
     When the broker delivers the same "ShipmentAnnounced" of shipment "s-1" 3 times
     Then shipment "s-1" is listed once
-    And the consumer acknowledged all 3 shipments
+    And the consumer acknowledged all 3 deliveries
 
   Scenario: Two copies handled at the same time have their effect once
     Given the consumer has a second member on the same queue

@@ -28,7 +28,7 @@ from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import CommandResponse, QueryResponse
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.middleware.registry import MiddlewareRegistry
-from tests.warehouse.domain import Shipment, ShipmentReceived, GoodsPutAway, Putaway
+from tests.warehouse.domain import GoodsPutAway, Putaway, Shipment, ShipmentReceived
 
 
 class InjectedFault(Exception):

@@ -19,7 +19,7 @@ from sqlalchemy.engine import RowMapping
 
 from cqrs_ddd_core.adapters.sqlalchemy.repository import SqlAlchemyRepository
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from tests.warehouse.domain import Shipment, Shelf
+from tests.warehouse.domain import Shelf, Shipment
 
 WAREHOUSE_VERSIONS = Path(__file__).with_name("migrations")
 

@@ -17,7 +17,7 @@ from cqrs_ddd_core.cqrs.response import CommandResponse
 from tests.bdd.core.receiving_steps import *  # noqa: F403 - the steps are fixtures pytest-bdd finds by name
 from tests.bdd.core.receiving_steps import World
 from tests.conftest import Run
-from tests.warehouse.domain import ShipmentReceived, GoodsPutAway
+from tests.warehouse.domain import GoodsPutAway, ShipmentReceived
 from tests.warehouse.receiving import PutAwayCommand, ReceiveShipmentCommand, RecordingMiddleware
 
 scenarios("core/nested_commands.feature")

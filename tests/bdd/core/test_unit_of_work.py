@@ -18,6 +18,7 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from tests.persistence.model import TEST_VERSIONS, Order, ShopUnitOfWork
 
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.migrate import upgrade
@@ -33,7 +34,6 @@ from cqrs_ddd_core.ports.outbox import OutboxStatus
 from cqrs_ddd_core.primitives.exceptions import ConcurrencyError
 from tests.conftest import Run
 from tests.messaging.support import RecordingPublisher
-from tests.persistence.model import TEST_VERSIONS, Order, ShopUnitOfWork
 
 scenarios("core/unit_of_work.feature")
 
