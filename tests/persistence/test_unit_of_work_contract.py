@@ -31,7 +31,7 @@ from tests.warehouse.sql import WAREHOUSE_VERSIONS, Shelf, WarehouseSqlUnitOfWor
 UowFactory = Callable[[], Any]
 
 
-class InMemoryShopUnitOfWork(InMemoryUnitOfWork):
+class InMemoryWarehouseUnitOfWork(InMemoryUnitOfWork):
     @property
     def shelves(self) -> InMemoryRepository[Shelf]:
         return InMemoryRepository(self, "shelves")
@@ -57,7 +57,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def make_uow(backend: str) -> AsyncIterator[UowFactory]:
     if backend == "in-memory":
         store = InMemoryStore()
-        yield lambda: InMemoryShopUnitOfWork(store)
+        yield lambda: InMemoryWarehouseUnitOfWork(store)
         return
     engine = create_engine(backend)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
