@@ -1,4 +1,4 @@
-"""EventDispatcher: many handlers, priority shipment, retry with backoff, observable hooks."""
+"""EventDispatcher: many handlers, priority order, retry with backoff, observable hooks."""
 
 from __future__ import annotations
 
@@ -12,13 +12,8 @@ from cqrs_ddd_core.cqrs.mediator import get_current_uow
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.primitives.context import get_causation_id
-from tests.warehouse.receiving import (
-    ShipmentReceived,
-    Putaway,
-    ReceiveShipmentCommand,
-    WarehouseUnitOfWork,
-    build_warehouse,
-)
+from tests.warehouse.domain import Putaway, ShipmentReceived
+from tests.warehouse.receiving import ReceiveShipmentCommand, WarehouseUnitOfWork, build_warehouse
 
 
 class ParcelSent(DomainEvent):
@@ -60,7 +55,7 @@ async def test_handlers_of_a_base_class_see_subclass_events() -> None:
     await dispatcher.dispatch(ExpressParcelSent(parcel_id="p-1"))
     await dispatcher.dispatch(ParcelSent(parcel_id="p-2"))
 
-    # One rule for the shipment: priority, then registration shipment.
+    # One rule for the order: priority, then registration order.
     assert calls == ["any parcel", "express only", "any parcel"]
 
 

@@ -10,7 +10,7 @@ from cqrs_ddd_core.adapters.memory.unit_of_work import (
     InMemoryUnitOfWork,
 )
 from cqrs_ddd_core.primitives.exceptions import ConcurrencyError, NotFoundError, UnitOfWorkError
-from tests.warehouse.receiving import Shipment
+from tests.warehouse.domain import Shipment
 
 
 async def test_writes_become_visible_only_on_commit() -> None:

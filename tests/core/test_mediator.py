@@ -20,11 +20,9 @@ from cqrs_ddd_core.primitives.exceptions import (
     HandlerNotFoundError,
     UnitOfWorkError,
 )
+from tests.warehouse.domain import GoodsPutAway, Shipment, ShipmentReceived
 from tests.warehouse.receiving import (
-    Shipment,
-    ShipmentReceived,
     FindShipmentQuery,
-    GoodsPutAway,
     InjectedFault,
     Journal,
     PutAwayCommand,
