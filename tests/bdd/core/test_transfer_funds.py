@@ -1,4 +1,4 @@
-"""Scenarios: features/core/stock_transfer.feature - a transfer locks both shelves until it ends.
+"""Scenarios: features/core/transfer_funds.feature - a transfer locks both shelves until it ends.
 
 The real Mediator, LockingMiddleware, InMemoryLockStrategy and InMemoryUnitOfWork, over the
 warehouse's stock room (tests/warehouse/stock_moves.py).
@@ -18,7 +18,7 @@ from cqrs_ddd_core.primitives.exceptions import LockAcquisitionError
 from tests.conftest import Run
 from tests.warehouse.stock_moves import MoveStockCommand, ReplenishCommand, StockRoom, shelf
 
-scenarios("core/stock_transfer.feature")
+scenarios("core/transfer_funds.feature")
 
 
 @dataclass
