@@ -12,6 +12,7 @@ Why a warehouse: everyone knows what it does, it has nothing to do with the real
 * the **storefront**, another context, hears of each shipment through the outbox, the
   broker and its own inbox, and lists the new stock for sale (`messaging.py`).
 
-The thing to notice: `domain.py` imports nothing but the core's domain base classes; every
-adapter (in-memory, SQL, messaging) is wired around it, as a service wires its own domain.
+The thing to notice: `domain.py` imports only the core's domain base classes and
+`DomainError`; every adapter (in-memory, SQL, messaging) is wired around it, as a service
+wires its own domain.
 """
