@@ -3,22 +3,29 @@ Feature: Messages are rebuilt from stored payloads only through explicit registr
   can never instantiate an arbitrary class; a known name with bad fields is refused, by field.
 
   Background:
-    Given a message registry with RenameCommand and FindQuery registered
+    Given a message registry that knows labelling a shelf and finding shelves
 
   Scenario: A registered command is hydrated fully typed and can be sent
-    When the payload {"name": "Ada"} arrives as "RenameCommand"
-    Then it is hydrated as a RenameCommand with name "Ada"
-    And sending it through the mediator returns "Ada"
+    When a "LabelShelfCommand" arrives with the fields
+      | field | value |
+      | label | Bulk  |
+    Then it is hydrated as a command to label a shelf "Bulk"
+    And sending it through the mediator returns "Bulk"
 
   Scenario: A registered query is hydrated with its fields converted
-    When the payload {"prefix": "A", "limit": "3"} arrives as "FindQuery"
-    Then it is hydrated as a FindQuery with limit 3
+    When a "FindShelvesQuery" arrives with the fields
+      | field  | value |
+      | prefix | A     |
+      | limit  | 3     |
+    Then it is hydrated as a query for at most 3 shelves
 
   Scenario: An unknown message name is refused by name
-    When the payload {} arrives as "DropTablesCommand"
+    When a "DropTablesCommand" arrives with no fields
     Then hydrating it as a command gives nothing
     And hydrating it strictly fails with "Unknown command or query type 'DropTablesCommand'"
 
   Scenario: A known name with bad fields is refused, naming the fields
-    When the payload {"limit": "many"} arrives as "FindQuery"
+    When a "FindShelvesQuery" arrives with the fields
+      | field | value |
+      | limit | many  |
     Then hydrating it fails naming the fields "prefix, limit"

@@ -4,33 +4,33 @@ Feature: Transactional outbox
   the events of a command that did not commit never leave the process.
 
   Scenario: The events of a committed command are relayed to the broker
-    Given an ordering service whose outbox relays to the broker
-    When the customer places order "o-1"
-    Then order "o-1" is stored
-    And the broker eventually receives "OrderPlaced" of order "o-1" exactly once
-    And the message carries the correlation id of the command that placed order "o-1"
+    Given a warehouse whose outbox relays to the broker
+    When the warehouse registers shipment "s-1"
+    Then shipment "s-1" is stored
+    And the broker eventually receives "ShipmentAnnounced" of shipment "s-1" exactly once
+    And the message carries the correlation id of the command that registered shipment "s-1"
 
   Scenario: The events of a rolled-back command never leave
-    Given an ordering service whose outbox relays to the broker
-    When placing order "o-2" fails after its handler wrote the order
-    Then order "o-2" is not stored
+    Given a warehouse whose outbox relays to the broker
+    When registering shipment "s-2" fails after its handler wrote the shipment
+    Then shipment "s-2" is not stored
     And the outbox holds no message
     And the broker receives nothing
 
   Scenario: A command that reports failure publishes nothing
-    Given an ordering service whose outbox relays to the broker
-    When placing order "o-3" is refused by its handler
-    Then order "o-3" is not stored
+    Given a warehouse whose outbox relays to the broker
+    When registering shipment "s-3" is refused by its handler
+    Then shipment "s-3" is not stored
     And the outbox holds no message
     And the broker receives nothing
 
   Scenario: A broker outage loses nothing
-    Given an ordering service whose outbox relays to the broker
+    Given a warehouse whose outbox relays to the broker
     And the broker is down
-    When the customer places orders "o-1, o-2, o-3"
+    When the warehouse registers shipments "s-1, s-2, s-3"
     Then the outbox eventually holds 3 messages waiting for a retry
     When the broker comes back
-    Then the broker eventually receives "OrderPlaced" of orders "o-1, o-2, o-3" exactly once each
+    Then the broker eventually receives "ShipmentAnnounced" of shipments "s-1, s-2, s-3" exactly once each
     And the outbox eventually holds 3 published messages
 
   Scenario: Two relays never publish a message twice

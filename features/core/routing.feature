@@ -4,22 +4,22 @@ Feature: Routing
   stay in-process (they update the read model). Nothing leaves before the command commits.
 
   Background:
-    Given an ordering service that routes its events
+    Given a warehouse that routes its events
 
   Scenario: Each event goes where its class is routed
-    When the customer places order "o-1"
-    Then the broker eventually receives "OrderPlaced" of order "o-1" exactly once
-    And the notifications publisher eventually receives "CustomerNotified" of order "o-1"
-    And the read model noted order "o-1" in-process
-    And no "OrderNoted" left the process
+    When the warehouse registers shipment "s-1"
+    Then the broker eventually receives "ShipmentAnnounced" of shipment "s-1" exactly once
+    And the notifications publisher eventually receives "SupplierThanked" of shipment "s-1"
+    And the read model noted shipment "s-1" in-process
+    And no "ShipmentNoted" left the process
 
   Scenario: The routed events of a rolled-back command never leave
-    When placing order "o-2" fails after its handler wrote the order
+    When registering shipment "s-2" fails after its handler wrote the shipment
     Then the broker receives nothing
     And the notifications publisher receives nothing
-    And the read model did not note order "o-2"
+    And the read model did not note shipment "s-2"
 
   Scenario: A message that no route matches is refused, not dropped
-    Given a router with a route only for "OrderPlaced"
-    When "PaymentRefunded" is published through the router
-    Then publishing fails with "No publisher for 'PaymentRefunded'"
+    Given a router with a route only for "ShipmentAnnounced"
+    When "StockCounted" is published through the router
+    Then publishing fails with "No publisher for 'StockCounted'"

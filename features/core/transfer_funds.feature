@@ -1,44 +1,44 @@
-Feature: TransferFunds holds both accounts until its transaction ends
-  TransferFundsCommand names both accounts in get_critical_resources(). The LockingMiddleware
-  runs it inside a CriticalSection keyed by the root command, and releases the locks only once
-  the unit of work has committed or rolled back - so no other transfer reads a balance this one
-  is about to change.
-  Code: core/cqrs_ddd_core/middleware/locking.py, tests/locking/bank.py.
+Feature: A stock transfer holds both shelves until its transaction ends
+  Moving stock names both shelves as its critical resources (get_critical_resources()). The
+  LockingMiddleware runs it inside a CriticalSection keyed by the root command, and releases
+  the locks only once the unit of work has committed or rolled back - so no other transfer
+  reads a quantity this one is about to change.
+  Code: core/cqrs_ddd_core/middleware/locking.py, tests/warehouse/stock_moves.py.
 
   Background:
-    Given a bank whose mediator locks critical resources
-    And account "alice" with 1000
-    And account "bob" with 1000
+    Given a stock room whose mediator locks critical resources
+    And shelf "A" holding 1000 units
+    And shelf "B" holding 1000 units
 
   Scenario: Opposite transfers never deadlock
-    When 30 transfers of 1 from "alice" to "bob" and 20 from "bob" to "alice" run at once
+    When 30 transfers of 1 unit from "A" to "B" and 20 from "B" to "A" run at once
     Then every transfer completed
-    And "alice" has 990
-    And "bob" has 1010
+    And shelf "A" holds 990 units
+    And shelf "B" holds 1010 units
     And no lock is held
 
   Scenario: A nested command re-enters its parent's lock
-    When "alice" pays an invoice of 40 to "bob" through a nested transfer
-    Then the nested transfer found "Account:alice" held 2 times
-    And "alice" has 960
-    And "bob" has 1040
+    When shelf "B" is replenished with 40 units from reserve shelf "A" through a nested transfer
+    Then the nested transfer found shelf "A" locked 2 times
+    And shelf "A" holds 960 units
+    And shelf "B" holds 1040 units
     And no lock is held
 
   Scenario: Unrelated commands wait for each other's locks
-    When "alice" transfers 10 to "bob" while "bob" transfers 20 to "alice"
+    When 10 units move from "A" to "B" while 20 units move from "B" to "A"
     Then the second transfer started only after the first had committed
-    And "alice" has 1010
-    And "bob" has 990
+    And shelf "A" holds 1010 units
+    And shelf "B" holds 990 units
 
   Scenario: The locks are held until the transfer has committed
-    When "alice" transfers 10 to "bob"
-    Then both accounts were locked while the transfer committed
+    When 10 units move from "A" to "B"
+    Then both shelves were locked while the transfer committed
     And no lock is held
 
   Scenario: A transfer that cannot get its lock never runs
-    Given "Account:bob" is locked by another command
-    When "alice" transfers 10 to "bob" waiting up to 0.1 seconds
-    Then the transfer is refused for "Account:bob"
-    And the transfer handler never ran
-    And "alice" has 1000
-    And only "Account:bob" is held
+    Given shelf "B" is locked by another command
+    When 10 units move from "A" to "B", waiting up to 0.1 seconds for the locks
+    Then the transfer is refused for shelf "B"
+    And the transfer's handler never ran
+    And shelf "A" holds 1000 units
+    And only shelf "B" is locked

@@ -12,13 +12,8 @@ from cqrs_ddd_core.cqrs.mediator import get_current_uow
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.primitives.context import get_causation_id
-from tests.core.shop import (
-    OrderPlaced,
-    PlaceOrderCommand,
-    Reservation,
-    ShopUnitOfWork,
-    build_shop,
-)
+from tests.warehouse.domain import Putaway, ShipmentReceived
+from tests.warehouse.receiving import ReceiveShipmentCommand, WarehouseUnitOfWork, build_warehouse
 
 
 class ParcelSent(DomainEvent):
@@ -123,23 +118,23 @@ async def test_a_failing_handler_is_retried_with_exponential_backoff() -> None:
 
 async def test_a_retried_handler_does_not_find_the_writes_of_its_failed_attempt() -> None:
     """Inside a command, each attempt runs in a savepoint: a failure undoes its own writes."""
-    shop = build_shop()
-    shop.dispatcher.max_retries = 1
-    shop.dispatcher.retry_delay = 0.001
+    warehouse = build_warehouse()
+    warehouse.dispatcher.max_retries = 1
+    warehouse.dispatcher.retry_delay = 0.001
     attempts: list[int] = []
 
-    async def reserve_then_fail_once(event: OrderPlaced) -> None:
+    async def put_away_then_fail_once(event: ShipmentReceived) -> None:
         attempts.append(len(attempts) + 1)
-        uow: ShopUnitOfWork = get_current_uow()
-        await uow.reservations.add(Reservation(f"gift-{len(attempts)}", "gift-wrap", 1))
+        uow: WarehouseUnitOfWork = get_current_uow()
+        await uow.putaways.add(Putaway(f"extra-{len(attempts)}", "returns-shelf", 1))
         if len(attempts) == 1:
-            raise ConnectionError("gift service unavailable")
+            raise ConnectionError("label printer unavailable")
 
-    shop.registry.register_event_handler(OrderPlaced, reserve_then_fail_once)
-    await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
+    warehouse.registry.register_event_handler(ShipmentReceived, put_away_then_fail_once)
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
     assert attempts == [1, 2]
-    assert shop.committed("reservations") == ["gift-2", "o-1"]
+    assert warehouse.committed("putaways") == ["extra-2", "s-1"]
 
 
 def test_the_backoff_doubles_and_is_capped() -> None:

@@ -10,80 +10,82 @@ from cqrs_ddd_core.adapters.memory.unit_of_work import (
     InMemoryUnitOfWork,
 )
 from cqrs_ddd_core.primitives.exceptions import ConcurrencyError, NotFoundError, UnitOfWorkError
-from tests.core.shop import Order
+from tests.warehouse.domain import Shipment
 
 
 async def test_writes_become_visible_only_on_commit() -> None:
     store = InMemoryStore()
     async with InMemoryUnitOfWork(store) as uow:
-        await InMemoryRepository[Order](uow, "orders").add(Order("o-1", "c"))
-        assert store.keys("orders") == []
+        await InMemoryRepository[Shipment](uow, "shipments").add(Shipment("s-1", "acme", 10))
+        assert store.keys("shipments") == []
         await uow.commit()
-    assert store.keys("orders") == ["o-1"]
+    assert store.keys("shipments") == ["s-1"]
 
 
 async def test_leaving_without_commit_rolls_back() -> None:
     store = InMemoryStore()
     async with InMemoryUnitOfWork(store) as uow:
-        await InMemoryRepository[Order](uow, "orders").add(Order("o-1", "c"))
-    assert store.keys("orders") == []
+        await InMemoryRepository[Shipment](uow, "shipments").add(Shipment("s-1", "acme", 10))
+    assert store.keys("shipments") == []
 
 
 async def test_a_loaded_aggregate_is_a_copy_until_saved() -> None:
     store = InMemoryStore()
     async with InMemoryUnitOfWork(store) as uow:
-        await InMemoryRepository[Order](uow, "orders").add(Order("o-1", "c"))
+        await InMemoryRepository[Shipment](uow, "shipments").add(Shipment("s-1", "acme", 10))
         await uow.commit()
     async with InMemoryUnitOfWork(store) as uow:
-        order = await InMemoryRepository[Order](uow, "orders").get("o-1")
-        order.customer_id = "changed but never saved"
+        shipment = await InMemoryRepository[Shipment](uow, "shipments").get("s-1")
+        shipment.supplier = "changed but never saved"
         await uow.commit()
     async with InMemoryUnitOfWork(store) as uow:
-        assert (await InMemoryRepository[Order](uow, "orders").get("o-1")).customer_id == "c"
+        assert (await InMemoryRepository[Shipment](uow, "shipments").get("s-1")).supplier == "acme"
 
 
 async def test_pending_events_are_not_stored_with_the_aggregate() -> None:
     store = InMemoryStore()
     async with InMemoryUnitOfWork(store) as uow:
-        await InMemoryRepository[Order](uow, "orders").add(Order.place("o-1", "c"))
+        await InMemoryRepository[Shipment](uow, "shipments").add(
+            Shipment.receive("s-1", "acme", 10)
+        )
         await uow.commit()
     async with InMemoryUnitOfWork(store) as uow:
-        order = await InMemoryRepository[Order](uow, "orders").get("o-1")
-    assert order.pending_events == ()
-    assert order.version == 1
+        shipment = await InMemoryRepository[Shipment](uow, "shipments").get("s-1")
+    assert shipment.pending_events == ()
+    assert shipment.version == 1
 
 
 async def test_a_stale_save_fails_the_commit_instead_of_losing_an_update() -> None:
     store = InMemoryStore()
     async with InMemoryUnitOfWork(store) as uow:
-        await InMemoryRepository[Order](uow, "orders").add(Order("o-1", "c"))
+        await InMemoryRepository[Shipment](uow, "shipments").add(Shipment("s-1", "acme", 10))
         await uow.commit()
     first, second = InMemoryUnitOfWork(store), InMemoryUnitOfWork(store)
     async with first, second:
-        mine = await InMemoryRepository[Order](first, "orders").get("o-1")
-        theirs = await InMemoryRepository[Order](second, "orders").get("o-1")
-        mine.customer_id, theirs.customer_id = "mine", "theirs"
-        await InMemoryRepository[Order](first, "orders").save(mine)
-        await InMemoryRepository[Order](second, "orders").save(theirs)
+        mine = await InMemoryRepository[Shipment](first, "shipments").get("s-1")
+        theirs = await InMemoryRepository[Shipment](second, "shipments").get("s-1")
+        mine.supplier, theirs.supplier = "mine", "theirs"
+        await InMemoryRepository[Shipment](first, "shipments").save(mine)
+        await InMemoryRepository[Shipment](second, "shipments").save(theirs)
         await first.commit()
         with pytest.raises(ConcurrencyError, match="changed by someone else"):
             await second.commit()
     async with InMemoryUnitOfWork(store) as uow:
-        assert (await InMemoryRepository[Order](uow, "orders").get("o-1")).customer_id == "mine"
+        assert (await InMemoryRepository[Shipment](uow, "shipments").get("s-1")).supplier == "mine"
 
 
 async def test_a_rolled_back_savepoint_undoes_only_what_happened_inside() -> None:
     store = InMemoryStore()
     async with InMemoryUnitOfWork(store) as uow:
-        orders = InMemoryRepository[Order](uow, "orders")
-        await orders.add(Order("kept", "c"))
+        shipments = InMemoryRepository[Shipment](uow, "shipments")
+        await shipments.add(Shipment("kept", "acme", 10))
         with pytest.raises(RuntimeError):
             async with uow.savepoint():
-                await orders.add(Order("undone", "c"))
+                await shipments.add(Shipment("undone", "acme", 10))
                 uow.on_commit(lambda: None)
                 raise RuntimeError("nested failure")
         await uow.commit()
-    assert store.keys("orders") == ["kept"]
+    assert store.keys("shipments") == ["kept"]
 
 
 async def test_on_commit_runs_after_commit_and_never_after_rollback() -> None:
@@ -105,10 +107,10 @@ async def test_a_failing_on_commit_callback_does_not_undo_the_commit() -> None:
         raise RuntimeError("notification service down")
 
     async with InMemoryUnitOfWork(store) as uow:
-        await InMemoryRepository[Order](uow, "orders").add(Order("o-1", "c"))
+        await InMemoryRepository[Shipment](uow, "shipments").add(Shipment("s-1", "acme", 10))
         uow.on_commit(boom)
         await uow.commit()
-    assert store.keys("orders") == ["o-1"]
+    assert store.keys("shipments") == ["s-1"]
 
 
 async def test_a_finished_unit_of_work_refuses_to_be_used_again() -> None:
@@ -124,5 +126,5 @@ async def test_a_finished_unit_of_work_refuses_to_be_used_again() -> None:
 
 async def test_get_of_a_missing_aggregate_names_it() -> None:
     async with InMemoryUnitOfWork() as uow:
-        with pytest.raises(NotFoundError, match="orders 'nope' was not found"):
-            await InMemoryRepository[Order](uow, "orders").get("nope")
+        with pytest.raises(NotFoundError, match="shipments 'nope' was not found"):
+            await InMemoryRepository[Shipment](uow, "shipments").get("nope")

@@ -20,116 +20,114 @@ from cqrs_ddd_core.primitives.exceptions import (
     HandlerNotFoundError,
     UnitOfWorkError,
 )
-from tests.core.shop import (
-    GetOrderQuery,
+from tests.warehouse.domain import GoodsPutAway, Shipment, ShipmentReceived
+from tests.warehouse.receiving import (
+    FindShipmentQuery,
     InjectedFault,
     Journal,
-    Order,
-    OrderPlaced,
-    PlaceOrderCommand,
+    PutAwayCommand,
+    ReceiveShipmentCommand,
     RecordingMiddleware,
-    ReserveStockCommand,
-    ShopUnitOfWork,
-    StockReserved,
-    build_shop,
+    WarehouseUnitOfWork,
+    build_warehouse,
 )
 
 # --- one unit of work per root command ------------------------------------------------------
 
 
 async def test_a_root_command_opens_one_unit_of_work_that_nested_commands_reuse() -> None:
-    shop = build_shop()
+    warehouse = build_warehouse()
 
-    await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
-    assert len(shop.journal.opened) == 1
-    parent_uow, nested_uow = shop.seen.uows
-    assert parent_uow is nested_uow is shop.journal.opened[0]
-    assert shop.journal.commits == 1
-    assert shop.committed("orders") == ["o-1"]
-    assert shop.committed("reservations") == ["o-1"]
+    assert len(warehouse.journal.opened) == 1
+    parent_uow, nested_uow = warehouse.seen.uows
+    assert parent_uow is nested_uow is warehouse.journal.opened[0]
+    assert warehouse.journal.commits == 1
+    assert warehouse.committed("shipments") == ["s-1"]
+    assert warehouse.committed("putaways") == ["s-1"]
 
 
 async def test_nothing_is_visible_before_the_root_commits() -> None:
-    shop = build_shop()
+    warehouse = build_warehouse()
     visible_during_handling: list[list[str]] = []
 
     async def look(event: Any) -> None:
-        visible_during_handling.append(shop.committed("orders"))
+        visible_during_handling.append(warehouse.committed("shipments"))
 
-    shop.registry.register_event_handler(OrderPlaced, look)
-    await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
+    warehouse.registry.register_event_handler(ShipmentReceived, look)
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
     assert visible_during_handling == [[]]
-    assert shop.committed("orders") == ["o-1"]
+    assert warehouse.committed("shipments") == ["s-1"]
 
 
 @pytest.mark.parametrize("stage", ["handler", "nested", "middleware", "event_handler"])
 async def test_an_exception_anywhere_rolls_everything_back_and_reaches_the_caller(
     stage: str,
 ) -> None:
-    shop = build_shop(middleware_priorities={"outer": 10})
-    shop.faults.stages.add(stage)
+    warehouse = build_warehouse(middleware_priorities={"outer": 10})
+    warehouse.faults.stages.add(stage)
 
     with pytest.raises(InjectedFault, match=stage):
-        await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
+        await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
-    assert shop.committed("orders") == []
-    assert shop.committed("reservations") == []
-    assert shop.journal.commits == 0
-    assert shop.journal.rollbacks == 1
+    assert warehouse.committed("shipments") == []
+    assert warehouse.committed("putaways") == []
+    assert warehouse.journal.commits == 0
+    assert warehouse.journal.rollbacks == 1
 
 
 async def test_a_response_with_success_false_is_rolled_back_and_publishes_nothing() -> None:
-    shop = build_shop()
+    warehouse = build_warehouse()
 
-    response = await shop.mediator.send(
-        PlaceOrderCommand(order_id="o-1", customer_id="c-1", report_failure=True)
+    response = await warehouse.mediator.send(
+        ReceiveShipmentCommand(shipment_id="s-1", supplier="acme", report_failure=True)
     )
 
     assert response.success is False
-    assert shop.committed("orders") == []
-    assert shop.committed("reservations") == []
-    assert shop.journal.commits == 0
+    assert warehouse.committed("shipments") == []
+    assert warehouse.committed("putaways") == []
+    assert warehouse.journal.commits == 0
     # The nested command's event was dispatched inside the transaction; the root's was not.
-    assert [type(e) for e in shop.seen.events] == [StockReserved]
+    assert [type(e) for e in warehouse.seen.events] == [GoodsPutAway]
 
 
 async def test_a_failed_nested_command_caught_by_its_parent_undoes_only_its_own_writes() -> None:
-    shop = build_shop()
+    warehouse = build_warehouse()
 
     class TolerantHandler(CommandHandler[str]):
-        async def handle(self, command: PlaceOrderCommand) -> CommandResponse[str]:
-            uow: ShopUnitOfWork = get_current_uow()
-            await uow.orders.add(Order.place(command.order_id, command.customer_id))
-            shop.faults.stages.add("nested")
+        async def handle(self, command: ReceiveShipmentCommand) -> CommandResponse[str]:
+            uow: WarehouseUnitOfWork = get_current_uow()
+            await uow.shipments.add(Shipment.receive(command.shipment_id, command.supplier, 1))
+            warehouse.faults.stages.add("nested")
             try:
-                await shop.mediator.send(
-                    ReserveStockCommand(order_id=command.order_id, sku="s", quantity=1)
+                await warehouse.mediator.send(
+                    PutAwayCommand(shipment_id=command.shipment_id, shelf_id="shelf-1", quantity=1)
                 )
             except InjectedFault:
-                pass  # the parent decides: keep the order, without the reservation
-            return CommandResponse(result=command.order_id)
+                pass  # the parent decides: keep the shipment, without the putaway
+            return CommandResponse(result=command.shipment_id)
 
     registry = HandlerRegistry()
-    registry.register_command_handler(PlaceOrderCommand, TolerantHandler())
+    registry.register_command_handler(ReceiveShipmentCommand, TolerantHandler())
     registry.register_command_handler(
-        ReserveStockCommand, shop.registry.get_command_handler(ReserveStockCommand)
+        PutAwayCommand, warehouse.registry.get_command_handler(PutAwayCommand)
     )
-    mediator = Mediator(registry, lambda: ShopUnitOfWork(shop.store, shop.journal))
+    mediator = Mediator(registry, lambda: WarehouseUnitOfWork(warehouse.store, warehouse.journal))
 
-    await mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
+    await mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
-    assert shop.committed("orders") == ["o-1"]
-    assert shop.committed("reservations") == []
+    assert warehouse.committed("shipments") == ["s-1"]
+    assert warehouse.committed("putaways") == []
 
 
 # --- context is restored -------------------------------------------------------------------
 
 
 async def test_after_the_root_ends_there_is_no_current_unit_of_work() -> None:
-    shop = build_shop()
-    await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
+    warehouse = build_warehouse()
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
     assert get_current_uow() is None
     assert get_current_session_id() is None
@@ -137,9 +135,13 @@ async def test_after_the_root_ends_there_is_no_current_unit_of_work() -> None:
 
 
 async def test_independent_root_commands_never_share_a_correlation_id() -> None:
-    shop = build_shop()
-    first = await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
-    second = await shop.mediator.send(PlaceOrderCommand(order_id="o-2", customer_id="c-1"))
+    warehouse = build_warehouse()
+    first = await warehouse.mediator.send(
+        ReceiveShipmentCommand(shipment_id="s-1", supplier="acme")
+    )
+    second = await warehouse.mediator.send(
+        ReceiveShipmentCommand(shipment_id="s-2", supplier="acme")
+    )
 
     assert first.correlation_id is not None
     assert second.correlation_id is not None
@@ -147,30 +149,30 @@ async def test_independent_root_commands_never_share_a_correlation_id() -> None:
 
 
 async def test_a_failing_root_command_restores_the_context_too() -> None:
-    shop = build_shop()
-    shop.faults.stages.add("handler")
+    warehouse = build_warehouse()
+    warehouse.faults.stages.add("handler")
     with pytest.raises(InjectedFault):
-        await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
+        await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
     assert get_current_uow() is None
     assert get_correlation_id() is None
 
 
 async def test_concurrent_root_commands_each_get_their_own_unit_of_work() -> None:
-    shop = build_shop()
+    warehouse = build_warehouse()
     await asyncio.gather(
         *(
-            shop.mediator.send(PlaceOrderCommand(order_id=f"o-{i}", customer_id="c"))
+            warehouse.mediator.send(ReceiveShipmentCommand(shipment_id=f"s-{i}", supplier="acme"))
             for i in range(20)
         )
     )
 
-    assert len(shop.journal.opened) == 20
-    assert shop.journal.commits == 20
-    by_order = {}
-    for command, uow in zip(shop.seen.commands, shop.seen.uows, strict=True):
-        by_order.setdefault(command.order_id, set()).add(id(uow))
-    assert all(len(uows) == 1 for uows in by_order.values())
+    assert len(warehouse.journal.opened) == 20
+    assert warehouse.journal.commits == 20
+    by_shipment = {}
+    for command, uow in zip(warehouse.seen.commands, warehouse.seen.uows, strict=True):
+        by_shipment.setdefault(command.shipment_id, set()).add(id(uow))
+    assert all(len(uows) == 1 for uows in by_shipment.values())
 
 
 # --- tasks spawned inside a handler --------------------------------------------------------
@@ -181,7 +183,7 @@ class SpawnCommand(Command[None]):
 
 
 async def test_a_task_spawned_in_a_handler_never_joins_the_finished_unit_of_work() -> None:
-    shop = build_shop()
+    warehouse = build_warehouse()
     spawned: list[asyncio.Task[Any]] = []
     seen_in_task: list[Any] = []
 
@@ -192,23 +194,25 @@ async def test_a_task_spawned_in_a_handler_never_joins_the_finished_unit_of_work
             async def later() -> None:
                 await committed.wait()  # set once the parent's send returned: committed
                 seen_in_task.append(get_current_uow())
-                await shop.mediator.send(PlaceOrderCommand(order_id="late", customer_id="c"))
+                await warehouse.mediator.send(
+                    ReceiveShipmentCommand(shipment_id="late", supplier="acme")
+                )
 
             spawned.append(asyncio.create_task(later()))
             return CommandResponse(result=None)
 
-    shop.registry.register_command_handler(SpawnCommand, SpawningHandler())
-    parent = await shop.mediator.send(SpawnCommand())
-    assert shop.journal.commits == 1
+    warehouse.registry.register_command_handler(SpawnCommand, SpawningHandler())
+    parent = await warehouse.mediator.send(SpawnCommand())
+    assert warehouse.journal.commits == 1
     committed.set()
     await asyncio.wait_for(spawned[0], timeout=5)
 
     assert seen_in_task == [None]
     # The spawned command ran as a root of its own: a second unit of work, its own commit.
-    assert len(shop.journal.opened) == 2
-    assert shop.journal.commits == 2
-    assert shop.committed("orders") == ["late"]
-    late_command = shop.seen.commands[0]
+    assert len(warehouse.journal.opened) == 2
+    assert warehouse.journal.commits == 2
+    assert warehouse.committed("shipments") == ["late"]
+    late_command = warehouse.seen.commands[0]
     assert late_command.correlation_id == parent.correlation_id  # the same story
     assert late_command.causation_id == parent.causation_id  # caused by the spawning command
 
@@ -216,57 +220,57 @@ async def test_a_task_spawned_in_a_handler_never_joins_the_finished_unit_of_work
 async def test_a_command_sent_after_the_commit_runs_as_a_root_of_its_own() -> None:
     """An ``on_commit`` callback runs while the scope still exists, but its unit of work is
     committed: a command sent there must open a new one, not a savepoint in the old one."""
-    shop = build_shop()
+    warehouse = build_warehouse()
     follow_ups: list[CommandResponse[Any]] = []
 
-    async def after_placing(event: OrderPlaced) -> None:
-        if event.aggregate_id != "o-1":
+    async def after_placing(event: ShipmentReceived) -> None:
+        if event.aggregate_id != "s-1":
             return
 
         async def follow_up() -> None:
-            command = PlaceOrderCommand(order_id="o-2", customer_id="c-1")
-            follow_ups.append(await shop.mediator.send(command))
+            command = ReceiveShipmentCommand(shipment_id="s-2", supplier="acme")
+            follow_ups.append(await warehouse.mediator.send(command))
 
         get_current_uow().on_commit(follow_up)
 
-    shop.registry.register_event_handler(OrderPlaced, after_placing)
-    await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
+    warehouse.registry.register_event_handler(ShipmentReceived, after_placing)
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
     assert [response.success for response in follow_ups] == [True]
-    assert len(shop.journal.opened) == 2
-    assert shop.journal.commits == 2
-    assert shop.committed("orders") == ["o-1", "o-2"]
+    assert len(warehouse.journal.opened) == 2
+    assert warehouse.journal.commits == 2
+    assert warehouse.committed("shipments") == ["s-1", "s-2"]
 
 
 async def test_a_task_spawned_while_the_parent_still_runs_does_not_share_its_session() -> None:
-    shop = build_shop()
+    warehouse = build_warehouse()
     uows: list[Any] = []
 
     class GatheringHandler(CommandHandler[None]):
         async def handle(self, command: SpawnCommand) -> CommandResponse[None]:
             uows.append(get_current_uow())
             await asyncio.gather(
-                shop.mediator.send(PlaceOrderCommand(order_id="a", customer_id="c")),
-                shop.mediator.send(PlaceOrderCommand(order_id="b", customer_id="c")),
+                warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="a", supplier="acme")),
+                warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="b", supplier="acme")),
             )
             return CommandResponse(result=None)
 
-    shop.registry.register_command_handler(SpawnCommand, GatheringHandler())
-    await shop.mediator.send(SpawnCommand())
+    warehouse.registry.register_command_handler(SpawnCommand, GatheringHandler())
+    await warehouse.mediator.send(SpawnCommand())
 
     # gather() runs each send in a task of its own: each is a root with its own transaction.
-    assert len(shop.journal.opened) == 3
-    assert uows[0] not in shop.seen.uows
+    assert len(warehouse.journal.opened) == 3
+    assert uows[0] not in warehouse.seen.uows
 
 
 # --- queries ---------------------------------------------------------------------------------
 
 
 async def test_a_query_returns_a_query_response_read_through_the_unit_of_work() -> None:
-    shop = build_shop()
-    await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-9"))
+    warehouse = build_warehouse()
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="c-9"))
 
-    response = await shop.mediator.send(GetOrderQuery(order_id="o-1"))
+    response = await warehouse.mediator.send(FindShipmentQuery(shipment_id="s-1"))
 
     assert isinstance(response, QueryResponse)
     assert response.result == "c-9"
@@ -279,92 +283,94 @@ class WritingQuery(Query[None]):
 
 
 async def test_a_query_handler_never_commits_writes() -> None:
-    shop = build_shop()
+    warehouse = build_warehouse()
 
     class SneakyHandler:
         async def handle(self, query: WritingQuery) -> QueryResponse[None]:
-            await get_current_uow().orders.add(Order.place("sneaky", "c"))
+            await get_current_uow().shipments.add(Shipment.receive("sneaky", "acme", 10))
             return QueryResponse(result=None)
 
-    shop.registry.register_query_handler(WritingQuery, SneakyHandler())
-    await shop.mediator.send(WritingQuery())
+    warehouse.registry.register_query_handler(WritingQuery, SneakyHandler())
+    await warehouse.mediator.send(WritingQuery())
 
-    assert shop.committed("orders") == []
-    assert shop.journal.commits == 0
+    assert warehouse.committed("shipments") == []
+    assert warehouse.journal.commits == 0
 
 
 async def test_a_query_handler_cannot_send_commands() -> None:
-    shop = build_shop()
+    warehouse = build_warehouse()
 
     class CommandingHandler:
         async def handle(self, query: WritingQuery) -> QueryResponse[None]:
-            await shop.mediator.send(PlaceOrderCommand(order_id="x", customer_id="c"))
+            await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="x", supplier="acme"))
             return QueryResponse(result=None)
 
-    shop.registry.register_query_handler(WritingQuery, CommandingHandler())
-    with pytest.raises(UnitOfWorkError, match="PlaceOrderCommand was sent while handling a query"):
-        await shop.mediator.send(WritingQuery())
+    warehouse.registry.register_query_handler(WritingQuery, CommandingHandler())
+    with pytest.raises(
+        UnitOfWorkError, match="ReceiveShipmentCommand was sent while handling a query"
+    ):
+        await warehouse.mediator.send(WritingQuery())
 
 
 async def test_a_query_inside_a_command_reads_the_commands_own_writes() -> None:
-    shop = build_shop()
+    warehouse = build_warehouse()
     read: list[Any] = []
 
-    async def read_back(event: OrderPlaced) -> None:
-        read.append((await shop.mediator.send(GetOrderQuery(order_id="o-1"))).result)
+    async def read_back(event: ShipmentReceived) -> None:
+        read.append((await warehouse.mediator.send(FindShipmentQuery(shipment_id="s-1"))).result)
 
-    shop.registry.register_event_handler(OrderPlaced, read_back)
-    await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-3"))
+    warehouse.registry.register_event_handler(ShipmentReceived, read_back)
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="c-3"))
 
     assert read == ["c-3"]
-    assert len(shop.journal.opened) == 1
+    assert len(warehouse.journal.opened) == 1
 
 
 # --- correlation and causation -------------------------------------------------------------
 
 
 async def test_a_root_keeps_its_correlation_id_and_everything_inherits_it() -> None:
-    shop = build_shop()
-    root = PlaceOrderCommand(order_id="o-1", customer_id="c-1", correlation_id="story-1")
+    warehouse = build_warehouse()
+    root = ReceiveShipmentCommand(shipment_id="s-1", supplier="acme", correlation_id="story-1")
 
-    response = await shop.mediator.send(root)
+    response = await warehouse.mediator.send(root)
 
-    parent, nested = shop.seen.commands
+    parent, nested = warehouse.seen.commands
     assert response.correlation_id == "story-1"
     assert parent.correlation_id == nested.correlation_id == "story-1"
-    assert all(e.correlation_id == "story-1" for e in shop.seen.events)
+    assert all(e.correlation_id == "story-1" for e in warehouse.seen.events)
     assert all(e.correlation_id == "story-1" for e in response.events)
 
 
 async def test_causation_ids_point_at_the_direct_parent() -> None:
-    shop = build_shop()
-    root = PlaceOrderCommand(order_id="o-1", customer_id="c-1")
+    warehouse = build_warehouse()
+    root = ReceiveShipmentCommand(shipment_id="s-1", supplier="acme")
 
-    response = await shop.mediator.send(root)
+    response = await warehouse.mediator.send(root)
 
-    parent, nested = shop.seen.commands
+    parent, nested = warehouse.seen.commands
     assert parent.command_id == root.command_id
     assert nested.causation_id == root.command_id
-    stock_reserved, order_placed = shop.seen.events
-    assert stock_reserved.causation_id == nested.command_id
-    assert order_placed.causation_id == root.command_id
+    goods_put_away, shipment_received = warehouse.seen.events
+    assert goods_put_away.causation_id == nested.command_id
+    assert shipment_received.causation_id == root.command_id
     assert response.causation_id == root.command_id
     assert [e.causation_id for e in response.events] == [root.command_id]
 
 
 async def test_a_command_sent_by_an_event_handler_is_caused_by_the_event() -> None:
-    shop = build_shop()
+    warehouse = build_warehouse()
     followers: list[Command[Any]] = []
 
-    async def follow_up(event: StockReserved) -> None:
-        followers.append(ReserveStockCommand(order_id="extra", sku="s", quantity=1))
+    async def follow_up(event: GoodsPutAway) -> None:
+        followers.append(PutAwayCommand(shipment_id="extra", shelf_id="shelf-1", quantity=1))
 
-    shop.registry.register_event_handler(StockReserved, follow_up)
-    await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
+    warehouse.registry.register_event_handler(GoodsPutAway, follow_up)
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
-    stock_reserved = next(e for e in shop.seen.events if isinstance(e, StockReserved))
-    assert followers[0].causation_id == stock_reserved.event_id
-    assert followers[0].correlation_id == stock_reserved.correlation_id
+    goods_put_away = next(e for e in warehouse.seen.events if isinstance(e, GoodsPutAway))
+    assert followers[0].causation_id == goods_put_away.event_id
+    assert followers[0].correlation_id == goods_put_away.correlation_id
 
 
 # --- in-process events ---------------------------------------------------------------------
@@ -383,7 +389,7 @@ async def test_deep_chains_of_events_and_nested_commands_never_deadlock() -> Non
     registry = HandlerRegistry()
     journal = Journal()
     store = InMemoryStore()
-    mediator = Mediator(registry, lambda: ShopUnitOfWork(store, journal))
+    mediator = Mediator(registry, lambda: WarehouseUnitOfWork(store, journal))
     depths: list[int] = []
 
     class PingHandler:
@@ -409,34 +415,36 @@ async def test_deep_chains_of_events_and_nested_commands_never_deadlock() -> Non
 
 
 async def test_middleware_runs_in_priority_order_around_nested_commands_too() -> None:
-    shop = build_shop(middleware_priorities={"inner": 20, "outer": 10})
+    warehouse = build_warehouse(middleware_priorities={"inner": 20, "outer": 10})
 
-    await shop.mediator.send(PlaceOrderCommand(order_id="o-1", customer_id="c-1"))
+    await warehouse.mediator.send(ReceiveShipmentCommand(shipment_id="s-1", supplier="acme"))
 
-    assert shop.seen.middleware_calls == [
-        "outer>PlaceOrderCommand",
-        "inner>PlaceOrderCommand",
-        "outer>ReserveStockCommand",
-        "inner>ReserveStockCommand",
-        "inner<ReserveStockCommand",
-        "outer<ReserveStockCommand",
-        "inner<PlaceOrderCommand",
-        "outer<PlaceOrderCommand",
+    assert warehouse.seen.middleware_calls == [
+        ("outer", "enters", "ReceiveShipmentCommand"),
+        ("inner", "enters", "ReceiveShipmentCommand"),
+        ("outer", "enters", "PutAwayCommand"),
+        ("inner", "enters", "PutAwayCommand"),
+        ("inner", "leaves", "PutAwayCommand"),
+        ("outer", "leaves", "PutAwayCommand"),
+        ("inner", "leaves", "ReceiveShipmentCommand"),
+        ("outer", "leaves", "ReceiveShipmentCommand"),
     ]
 
 
 async def test_middleware_registered_later_is_picked_up() -> None:
-    shop = build_shop(middleware_priorities={"first": 10})
-    await shop.mediator.send(GetOrderQuery(order_id="x"))
-    shop.middleware.register(RecordingMiddleware("second", shop.seen, shop.faults), priority=20)
-    shop.seen.middleware_calls.clear()
-    await shop.mediator.send(GetOrderQuery(order_id="x"))
+    warehouse = build_warehouse(middleware_priorities={"first": 10})
+    await warehouse.mediator.send(FindShipmentQuery(shipment_id="x"))
+    warehouse.middleware.register(
+        RecordingMiddleware("second", warehouse.seen, warehouse.faults), priority=20
+    )
+    warehouse.seen.middleware_calls.clear()
+    await warehouse.mediator.send(FindShipmentQuery(shipment_id="x"))
 
-    assert shop.seen.middleware_calls == [
-        "first>GetOrderQuery",
-        "second>GetOrderQuery",
-        "second<GetOrderQuery",
-        "first<GetOrderQuery",
+    assert warehouse.seen.middleware_calls == [
+        ("first", "enters", "FindShipmentQuery"),
+        ("second", "enters", "FindShipmentQuery"),
+        ("second", "leaves", "FindShipmentQuery"),
+        ("first", "leaves", "FindShipmentQuery"),
     ]
 
 
@@ -448,10 +456,10 @@ class Unhandled(Command[None]):
 
 
 async def test_a_missing_handler_names_the_command_type() -> None:
-    shop = build_shop()
+    warehouse = build_warehouse()
     with pytest.raises(HandlerNotFoundError, match="Unhandled"):
-        await shop.mediator.send(Unhandled())
-    assert shop.journal.commits == 0
+        await warehouse.mediator.send(Unhandled())
+    assert warehouse.journal.commits == 0
 
 
 def test_a_second_handler_for_one_command_type_is_refused_by_name() -> None:
@@ -470,16 +478,19 @@ def test_a_second_handler_for_one_command_type_is_refused_by_name() -> None:
 
 
 async def test_send_refuses_what_is_neither_command_nor_query() -> None:
-    shop = build_shop()
+    warehouse = build_warehouse()
     with pytest.raises(TypeError, match="dict"):
-        await shop.mediator.send({"type": "PlaceOrderCommand"})  # type: ignore[call-overload]
+        await warehouse.mediator.send({"type": "ReceiveShipmentCommand"})  # type: ignore[call-overload]
 
 
 async def test_an_empty_middleware_registry_filled_in_later_is_used() -> None:
     # An empty registry is falsy (it has a length); the mediator must still keep it.
-    shop = build_shop()
-    shop.middleware.register(RecordingMiddleware("late", shop.seen, shop.faults))
+    warehouse = build_warehouse()
+    warehouse.middleware.register(RecordingMiddleware("late", warehouse.seen, warehouse.faults))
 
-    await shop.mediator.send(GetOrderQuery(order_id="x"))
+    await warehouse.mediator.send(FindShipmentQuery(shipment_id="x"))
 
-    assert shop.seen.middleware_calls == ["late>GetOrderQuery", "late<GetOrderQuery"]
+    assert warehouse.seen.middleware_calls == [
+        ("late", "enters", "FindShipmentQuery"),
+        ("late", "leaves", "FindShipmentQuery"),
+    ]

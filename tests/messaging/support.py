@@ -1,4 +1,8 @@
-"""What the messaging tests share: a tiny domain, a recording publisher, bounded waiting."""
+"""What the messaging tests share: a neutral event, a recording publisher, bounded waiting.
+
+``ItemAdded`` is a plain event for the tests of the broker and outbox mechanics; the routed
+events of the routing tests are the warehouse's (tests/warehouse/messaging.py).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cqrs_ddd_core.cqrs.publishers.decorators import route_to
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
 from cqrs_ddd_core.ports.outbox import utc_now
@@ -19,23 +22,6 @@ from cqrs_ddd_core.ports.outbox import utc_now
 class ItemAdded(DomainEvent):
     sku: str
     quantity: int = 1
-
-
-@route_to("integration")
-class OrderPlaced(DomainEvent):
-    customer_id: str
-    total: int = 0
-
-
-@route_to("notifications")
-class OrderShippedNotice(DomainEvent):
-    email: str
-
-
-class InternalNote(DomainEvent):
-    """No route: stays in-process."""
-
-    text: str
 
 
 @dataclass

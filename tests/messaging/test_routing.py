@@ -20,13 +20,8 @@ from cqrs_ddd_core.middleware.outbox import OutboxMiddleware
 from cqrs_ddd_core.middleware.registry import MiddlewareRegistry
 from cqrs_ddd_core.ports.outbox import OutboxStatus
 from cqrs_ddd_core.primitives.exceptions import UnroutableMessageError
-from tests.messaging.support import (
-    InternalNote,
-    ItemAdded,
-    OrderPlaced,
-    OrderShippedNotice,
-    RecordingPublisher,
-)
+from tests.messaging.support import ItemAdded, RecordingPublisher
+from tests.warehouse.messaging import ShipmentAnnounced, ShipmentNoted, SupplierThanked
 
 
 def publishers() -> tuple[RecordingPublisher, RecordingPublisher, RecordingPublisher]:
@@ -36,16 +31,18 @@ def publishers() -> tuple[RecordingPublisher, RecordingPublisher, RecordingPubli
 async def test_the_decorator_wins_over_routes_and_routes_over_the_default() -> None:
     routed, marked, default = publishers()
     router = TopicRoutingPublisher(
-        routes={"OrderPlaced": routed, "ItemAdded": routed},
+        routes={"ShipmentAnnounced": routed, "ItemAdded": routed},
         destinations={"integration": marked},
         default=default,
     )
 
-    await router.publish("OrderPlaced", OrderPlaced(customer_id="c"))  # marked "integration"
+    await router.publish(
+        "ShipmentAnnounced", ShipmentAnnounced(shipment_id="s-1", supplier="acme", quantity=1)
+    )  # marked "integration"
     await router.publish("ItemAdded", ItemAdded(sku="a"))  # a route
     await router.publish("Other", ItemAdded(sku="b"))  # nothing: the default
 
-    assert [p.topic for p in marked.published] == ["OrderPlaced"]
+    assert [p.topic for p in marked.published] == ["ShipmentAnnounced"]
     assert [p.topic for p in routed.published] == ["ItemAdded"]
     assert [p.topic for p in default.published] == ["Other"]
 
@@ -59,7 +56,7 @@ async def test_a_message_nothing_routes_raises_instead_of_vanishing() -> None:
 async def test_a_class_marked_for_a_missing_destination_is_a_loud_wiring_error() -> None:
     router = TopicRoutingPublisher(destinations={"integration": RecordingPublisher()})
     with pytest.raises(UnknownDestinationError, match="no 'notifications' destination"):
-        await router.publish("OrderShippedNotice", OrderShippedNotice(email="a@b.c"))
+        await router.publish("SupplierThanked", SupplierThanked(shipment_id="s-1", text="thanks"))
 
 
 async def test_routes_can_be_registered_later_and_kwargs_pass_through() -> None:
@@ -100,18 +97,18 @@ async def test_the_publishing_event_handler_publishes_under_the_type_name_with_t
     }
 
 
-class PlaceOrder(Command[str]):
+class RegisterShipment(Command[str]):
     fail: bool = False
 
 
-class PlaceOrderHandler:
-    async def handle(self, command: PlaceOrder) -> CommandResponse[str]:
+class RegisterShipmentHandler:
+    async def handle(self, command: RegisterShipment) -> CommandResponse[str]:
         events: list[DomainEvent] = [
-            OrderPlaced(customer_id="c-1"),
-            OrderShippedNotice(email="c@example.com"),
-            InternalNote(text="read model only"),
+            ShipmentAnnounced(shipment_id="s-1", supplier="acme", quantity=1),
+            SupplierThanked(shipment_id="s-1", text="thank you"),
+            ShipmentNoted(shipment_id="s-1"),
         ]
-        return CommandResponse(result="order-1", events=events, success=not command.fail)
+        return CommandResponse(result="s-1", events=events, success=not command.fail)
 
 
 async def test_the_outbox_middleware_follows_routes_and_keeps_unrouted_events_in_process() -> None:
@@ -129,22 +126,22 @@ async def test_the_outbox_middleware_follows_routes_and_keeps_unrouted_events_in
         notes.append(event)
 
     handlers = HandlerRegistry()
-    handlers.register_command_handler(PlaceOrder, PlaceOrderHandler())
-    handlers.register_event_handler(InternalNote, read_model)
+    handlers.register_command_handler(RegisterShipment, RegisterShipmentHandler())
+    handlers.register_event_handler(ShipmentNoted, read_model)
     middleware = MiddlewareRegistry()
     middleware.register(OutboxMiddleware(router), priority=20)
     mediator = Mediator(handlers, InMemoryUnitOfWork, middleware_registry=middleware)
 
-    await mediator.send(PlaceOrder(fail=True))  # success=False: nothing may leave
-    response = await mediator.send(PlaceOrder())
+    await mediator.send(RegisterShipment(fail=True))  # success=False: nothing may leave
+    response = await mediator.send(RegisterShipment())
 
-    [placed] = await integration.claim_batch(10, lease_seconds=30)
+    [announced] = await integration.claim_batch(10, lease_seconds=30)
     [notice] = await notifications.claim_batch(10, lease_seconds=30)
-    assert placed.topic == "OrderPlaced"
-    assert placed.correlation_id == response.correlation_id
-    assert placed.causation_id == response.causation_id
-    assert notice.topic == "OrderShippedNotice"
-    assert [type(n).__name__ for n in notes] == ["InternalNote"], "handled in-process"
+    assert announced.topic == "ShipmentAnnounced"
+    assert announced.correlation_id == response.correlation_id
+    assert announced.causation_id == response.causation_id
+    assert notice.topic == "SupplierThanked"
+    assert [type(n).__name__ for n in notes] == ["ShipmentNoted"], "handled in-process"
     for storage in (integration, notifications):
         assert sum((await storage.count_by_status()).values()) == 1
     assert (await integration.count_by_status())[OutboxStatus.CLAIMED] == 1
@@ -153,18 +150,18 @@ async def test_the_outbox_middleware_follows_routes_and_keeps_unrouted_events_in
 async def test_the_outbox_middleware_hands_over_nothing_for_a_refused_command() -> None:
     direct = RecordingPublisher()  # not transactional: only the middleware's check protects it
     handlers = HandlerRegistry()
-    handlers.register_command_handler(PlaceOrder, PlaceOrderHandler())
+    handlers.register_command_handler(RegisterShipment, RegisterShipmentHandler())
     middleware = MiddlewareRegistry()
     middleware.register(OutboxMiddleware(direct), priority=20)
     mediator = Mediator(handlers, InMemoryUnitOfWork, middleware_registry=middleware)
 
-    refused = await mediator.send(PlaceOrder(fail=True))
+    refused = await mediator.send(RegisterShipment(fail=True))
     assert not refused.success
     assert direct.published == []
 
-    await mediator.send(PlaceOrder())
+    await mediator.send(RegisterShipment())
     assert [p.topic for p in direct.published] == [
-        "OrderPlaced",
-        "OrderShippedNotice",
-        "InternalNote",
+        "ShipmentAnnounced",
+        "SupplierThanked",
+        "ShipmentNoted",
     ], "without a router, every event goes to the outbox under its type name"

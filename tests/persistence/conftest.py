@@ -18,7 +18,7 @@ from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.migrate import upgrade
 from tests.isolation import create_postgres_database, drop_postgres_database
 from tests.persistence.databases import empty_every_table, sqlite_url
-from tests.persistence.model import TEST_VERSIONS
+from tests.warehouse.sql import WAREHOUSE_VERSIONS
 
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -28,7 +28,7 @@ def persistence_postgres_url(postgres_url: str) -> Iterator[str]:
     """A PostgreSQL database of this suite's own, migrated once for the session."""
     url = asyncio.run(create_postgres_database(postgres_url))
     try:
-        asyncio.run(upgrade(url, TEST_VERSIONS))
+        asyncio.run(upgrade(url, WAREHOUSE_VERSIONS))
         yield url
     finally:
         asyncio.run(drop_postgres_database(postgres_url, url))
@@ -39,7 +39,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database: a SQLite file, then PostgreSQL."""
     if request.param == "sqlite":
         url = sqlite_url(tmp_path)
-        asyncio.run(upgrade(url, TEST_VERSIONS))
+        asyncio.run(upgrade(url, WAREHOUSE_VERSIONS))
         return url
     url = str(request.getfixturevalue("persistence_postgres_url"))
     asyncio.run(empty_every_table(url))

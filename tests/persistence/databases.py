@@ -14,7 +14,7 @@ from sqlalchemy import delete
 
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.migrate import core_tables
-from tests.persistence.model import test_metadata
+from tests.warehouse.sql import warehouse_metadata
 
 
 def sqlite_url(directory: Path, name: str = "service.db") -> str:
@@ -26,7 +26,7 @@ async def empty_every_table(url: str) -> None:
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
-            for metadata in (core_tables(), test_metadata):
+            for metadata in (core_tables(), warehouse_metadata):
                 for table in metadata.sorted_tables:
                     await connection.execute(delete(table))
     finally:

@@ -24,7 +24,7 @@ from cqrs_ddd_core.adapters.sqlalchemy.migrate import main as migrate_main
 from tests.isolation import create_postgres_database, drop_postgres_database
 from tests.persistence.conftest import DATABASES
 from tests.persistence.databases import sqlite_url
-from tests.persistence.model import TEST_VERSIONS, test_metadata
+from tests.warehouse.sql import WAREHOUSE_VERSIONS, warehouse_metadata
 
 CORE_TABLES = {"cqrs_outbox", "cqrs_inbox", "cqrs_locks"}
 
@@ -76,15 +76,15 @@ async def test_the_migrated_schema_matches_the_core_tables(empty_database_url: s
 async def test_a_service_branch_depending_on_the_core_migrates_with_it(
     empty_database_url: str,
 ) -> None:
-    await upgrade(empty_database_url, TEST_VERSIONS)
+    await upgrade(empty_database_url, WAREHOUSE_VERSIONS)
 
     assert await table_names(empty_database_url) == {
         *CORE_TABLES,
-        "counters",
-        "orders",
+        "shelves",
+        "shipments",
         "alembic_version",
     }
-    assert await differences(empty_database_url, [core_tables(), test_metadata]) == []
+    assert await differences(empty_database_url, [core_tables(), warehouse_metadata]) == []
 
 
 async def test_replicas_migrating_at_once_all_start_and_migrate_once(
@@ -92,21 +92,21 @@ async def test_replicas_migrating_at_once_all_start_and_migrate_once(
 ) -> None:
     # Each call opens its own engine, like separate replicas starting together.
     await asyncio.wait_for(
-        asyncio.gather(*(upgrade(empty_database_url, TEST_VERSIONS) for _ in range(3))),
+        asyncio.gather(*(upgrade(empty_database_url, WAREHOUSE_VERSIONS) for _ in range(3))),
         timeout=60,
     )
-    await upgrade(empty_database_url, TEST_VERSIONS)  # and once more later: nothing to do
+    await upgrade(empty_database_url, WAREHOUSE_VERSIONS)  # and once more later: nothing to do
 
-    assert await differences(empty_database_url, [core_tables(), test_metadata]) == []
+    assert await differences(empty_database_url, [core_tables(), warehouse_metadata]) == []
 
 
 def test_the_alembic_command_line_runs_the_env_on_an_async_engine(empty_database_url: str) -> None:
     # No connection handed over: env.py opens the async engine itself and uses run_sync.
-    config = alembic_config(TEST_VERSIONS, url=empty_database_url)
+    config = alembic_config(WAREHOUSE_VERSIONS, url=empty_database_url)
 
     command.upgrade(config, "heads")
 
-    assert asyncio.run(differences(empty_database_url, [core_tables(), test_metadata])) == []
+    assert asyncio.run(differences(empty_database_url, [core_tables(), warehouse_metadata])) == []
 
 
 def test_the_alembic_command_line_prints_the_sql_for_a_dba(tmp_path: Path) -> None:
@@ -128,19 +128,21 @@ async def test_two_services_of_one_process_can_migrate_at_once(tmp_path: Path) -
     ordering, billing = sqlite_url(tmp_path, "ordering.db"), sqlite_url(tmp_path, "billing.db")
 
     await asyncio.wait_for(
-        asyncio.gather(upgrade(ordering, TEST_VERSIONS), upgrade(billing)), timeout=60
+        asyncio.gather(upgrade(ordering, WAREHOUSE_VERSIONS), upgrade(billing)), timeout=60
     )
 
-    assert await differences(ordering, [core_tables(), test_metadata]) == []
+    assert await differences(ordering, [core_tables(), warehouse_metadata]) == []
     assert await differences(billing, core_tables()) == []
 
 
 def test_the_migrate_module_upgrades_from_a_shell(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path)
 
-    migrate_main([url, str(TEST_VERSIONS)])  # python -m cqrs_ddd_core.adapters.sqlalchemy.migrate
+    migrate_main(
+        [url, str(WAREHOUSE_VERSIONS)]
+    )  # python -m cqrs_ddd_core.adapters.sqlalchemy.migrate
 
-    assert asyncio.run(differences(url, [core_tables(), test_metadata])) == []
+    assert asyncio.run(differences(url, [core_tables(), warehouse_metadata])) == []
 
 
 def test_a_service_generates_its_first_revision_on_top_of_the_core_branch(tmp_path: Path) -> None:
@@ -149,20 +151,20 @@ def test_a_service_generates_its_first_revision_on_top_of_the_core_branch(tmp_pa
     versions.mkdir()
     asyncio.run(upgrade(url))
     config = alembic_config(versions, url=url)
-    config.attributes["target_metadata"] = [core_tables(), test_metadata]
+    config.attributes["target_metadata"] = [core_tables(), warehouse_metadata]
 
     command.revision(
         config,
-        "the shop's tables",
+        "the warehouse's tables",
         autogenerate=True,
         head="base",
-        branch_label="shop",
+        branch_label="warehouse",
         depends_on="cqrs_ddd_core",
         version_path=str(versions),
-        rev_id="shop_0001",
+        rev_id="warehouse_0001",
     )
     asyncio.run(upgrade(url, versions))
 
-    (script,) = versions.glob("shop_0001_*.py")
+    (script,) = versions.glob("warehouse_0001_*.py")
     assert "depends_on: str | Sequence[str] | None = 'cqrs_ddd_core'" in script.read_text()
-    assert asyncio.run(differences(url, [core_tables(), test_metadata])) == []
+    assert asyncio.run(differences(url, [core_tables(), warehouse_metadata])) == []

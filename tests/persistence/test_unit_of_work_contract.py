@@ -26,15 +26,15 @@ from cqrs_ddd_core.adapters.sqlalchemy.migrate import upgrade
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 from cqrs_ddd_core.primitives.exceptions import ConcurrencyError, UnitOfWorkError
 from tests.persistence.databases import empty_every_table, sqlite_url
-from tests.persistence.model import TEST_VERSIONS, Counter, ShopUnitOfWork
+from tests.warehouse.sql import WAREHOUSE_VERSIONS, Shelf, WarehouseSqlUnitOfWork
 
 UowFactory = Callable[[], Any]
 
 
-class InMemoryShopUnitOfWork(InMemoryUnitOfWork):
+class InMemoryWarehouseUnitOfWork(InMemoryUnitOfWork):
     @property
-    def counters(self) -> InMemoryRepository[Counter]:
-        return InMemoryRepository(self, "counters")
+    def shelves(self) -> InMemoryRepository[Shelf]:
+        return InMemoryRepository(self, "shelves")
 
 
 @pytest.fixture(
@@ -46,7 +46,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return "in-memory"
     if request.param == "sqlite":
         url = sqlite_url(tmp_path)
-        asyncio.run(upgrade(url, TEST_VERSIONS))
+        asyncio.run(upgrade(url, WAREHOUSE_VERSIONS))
         return url
     url = str(request.getfixturevalue("persistence_postgres_url"))
     asyncio.run(empty_every_table(url))
@@ -57,37 +57,37 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def make_uow(backend: str) -> AsyncIterator[UowFactory]:
     if backend == "in-memory":
         store = InMemoryStore()
-        yield lambda: InMemoryShopUnitOfWork(store)
+        yield lambda: InMemoryWarehouseUnitOfWork(store)
         return
     engine = create_engine(backend)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    yield lambda: ShopUnitOfWork(sessions)
+    yield lambda: WarehouseSqlUnitOfWork(sessions)
     await engine.dispose()
 
 
-async def value_of(make_uow: UowFactory, counter_id: str) -> int | None:
+async def value_of(make_uow: UowFactory, shelf_id: str) -> int | None:
     async with make_uow() as uow:
-        counter = await uow.counters.find(counter_id)
-        return None if counter is None else int(counter.value)
+        shelf = await uow.shelves.find(shelf_id)
+        return None if shelf is None else int(shelf.quantity)
 
 
 async def test_committed_writes_are_seen_by_the_next_unit_of_work(make_uow: UowFactory) -> None:
     async with make_uow() as uow:
-        await uow.counters.add(Counter("c", 1))
+        await uow.shelves.add(Shelf("c", 1))
         await uow.commit()
     assert await value_of(make_uow, "c") == 1
 
 
 async def test_leaving_without_commit_keeps_nothing(make_uow: UowFactory) -> None:
     async with make_uow() as uow:
-        await uow.counters.add(Counter("c", 1))
+        await uow.shelves.add(Shelf("c", 1))
     assert await value_of(make_uow, "c") is None
 
 
 async def test_an_exception_keeps_nothing(make_uow: UowFactory) -> None:
     with pytest.raises(RuntimeError):
         async with make_uow() as uow:
-            await uow.counters.add(Counter("c", 1))
+            await uow.shelves.add(Shelf("c", 1))
             raise RuntimeError("the handler failed")
     assert await value_of(make_uow, "c") is None
 
@@ -96,10 +96,10 @@ async def test_a_rolled_back_savepoint_undoes_only_what_happened_inside(
     make_uow: UowFactory,
 ) -> None:
     async with make_uow() as uow:
-        await uow.counters.add(Counter("kept", 1))
+        await uow.shelves.add(Shelf("kept", 1))
         with pytest.raises(RuntimeError):
             async with uow.savepoint():
-                await uow.counters.add(Counter("undone", 1))
+                await uow.shelves.add(Shelf("undone", 1))
                 raise RuntimeError("the nested command failed")
         await uow.commit()
     assert (await value_of(make_uow, "kept"), await value_of(make_uow, "undone")) == (1, None)
@@ -111,9 +111,9 @@ async def test_a_savepoint_before_any_write_rolls_back_cleanly(make_uow: UowFact
     async with make_uow() as uow:
         with pytest.raises(RuntimeError):
             async with uow.savepoint():
-                await uow.counters.add(Counter("undone", 1))
+                await uow.shelves.add(Shelf("undone", 1))
                 raise RuntimeError("the nested command failed")
-        await uow.counters.add(Counter("kept", 1))
+        await uow.shelves.add(Shelf("kept", 1))
         await uow.commit()
     assert (await value_of(make_uow, "kept"), await value_of(make_uow, "undone")) == (1, None)
 
@@ -125,7 +125,7 @@ async def test_callbacks_run_after_commit_or_close_and_never_after_rollback(
     async with make_uow() as uow:
         uow.on_commit(lambda: calls.append("committed"))
         uow.on_close(lambda: calls.append("closed"))
-        await uow.counters.add(Counter("c", 1))
+        await uow.shelves.add(Shelf("c", 1))
         await uow.commit()
     async with make_uow() as uow:
         uow.on_commit(lambda: calls.append("never"))
@@ -135,19 +135,19 @@ async def test_callbacks_run_after_commit_or_close_and_never_after_rollback(
 
 async def test_a_stale_save_never_overwrites(make_uow: UowFactory) -> None:
     async with make_uow() as uow:
-        await uow.counters.add(Counter("c", 0))
+        await uow.shelves.add(Shelf("c", 0))
         await uow.commit()
     first, second = make_uow(), make_uow()
     async with first:
-        mine = await first.counters.get("c")
-        mine.value = 1
-        await first.counters.save(mine)
+        mine = await first.shelves.get("c")
+        mine.quantity = 1
+        await first.shelves.save(mine)
         await first.commit()
     async with second:
-        stale = Counter("c", 5)
+        stale = Shelf("c", 5)
         stale.version = 1  # what a reader held before the first commit
         with pytest.raises(ConcurrencyError):
-            await second.counters.save(stale)
+            await second.shelves.save(stale)
             await second.commit()
     assert await value_of(make_uow, "c") == 1
 

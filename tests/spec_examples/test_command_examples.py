@@ -1,4 +1,4 @@
-"""spec/cqrs-layer.md, "Commands": Basic Command and Command with Locking, as written.
+"""The spec's section "Commands": Basic Command and Command with Locking, as written.
 
 The declarations are the spec's, verbatim; ``OrderItem`` comes from `domain`. The spec's
 ``items=[...]`` is a placeholder (as Python it is a list holding ``Ellipsis``, which a
@@ -14,7 +14,7 @@ import pytest
 
 from cqrs_ddd_core.cqrs.command import Command
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
-from tests.spec_examples.domain import OrderItem
+from tests.spec_examples.spec_domain import OrderItem
 
 # --- spec: Commands / Basic Command (its import is at the top of this file) ---
 

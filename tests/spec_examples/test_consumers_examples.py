@@ -1,4 +1,4 @@
-"""spec/cqrs-layer.md, "Consumers": every usage example, run as written.
+"""The spec's section "Consumers": every usage example, run as written.
 
 Fill-ins: every broker (``kafka_consumer``, ``rabbitmq_consumer``) is an `InMemoryBroker`;
 ``SendEmailHandler`` and ``UpdateProjectionHandler`` record what they handle (the first also
@@ -17,7 +17,7 @@ from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
 from cqrs_ddd_core.cqrs.handler import EventHandler
 from cqrs_ddd_core.domain.event_registry import EventTypeRegistry
 from cqrs_ddd_core.domain.events import DomainEvent
-from tests.spec_examples.domain import (
+from tests.spec_examples.spec_domain import (
     EmailService,
     OrderConfirmed,
     OrderCreated,

@@ -1,4 +1,4 @@
-"""spec/cqrs-layer.md, "CriticalSection": every usage example, as written.
+"""The spec's section "CriticalSection": every usage example, as written.
 
 Each example's body is the spec's, verbatim, inside a test function; only the names the spec
 leaves undefined are filled in: ``lock_strategy`` is an `InMemoryLockStrategy`, ``redis_lock``

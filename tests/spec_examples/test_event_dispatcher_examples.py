@@ -1,4 +1,4 @@
-"""spec/cqrs-layer.md, "EventDispatcher": register two handlers, dispatch one event, as written.
+"""The spec's section "EventDispatcher": register two handlers, dispatch one event, as written.
 
 The handlers (``OrderCreatedHandler``, ``OrderConfirmedHandler``) and the events are
 fill-ins from `domain`; each handler awaits before recording, so a dispatcher that did not
@@ -7,7 +7,7 @@ await its handlers would leave the journal empty.
 
 from __future__ import annotations
 
-from tests.spec_examples.domain import (
+from tests.spec_examples.spec_domain import (
     OrderConfirmed,
     OrderConfirmedHandler,
     OrderCreated,

@@ -1,4 +1,4 @@
-"""spec/cqrs-layer.md, "Handlers": the Command Handler and the Query Handler, as written.
+"""The spec's section "Handlers": the Command Handler and the Query Handler, as written.
 
 The two handler classes are the spec's, verbatim. What they use without defining - the
 commands, ``Order``, ``OrderDTO``, the response types and a unit of work exposing
@@ -16,7 +16,7 @@ from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import CommandResponse, QueryResponse
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWorkState
 from cqrs_ddd_core.primitives.exceptions import NotFoundError
-from tests.spec_examples.domain import (
+from tests.spec_examples.spec_domain import (
     CreateOrderCommand,
     GetOrderQuery,
     Order,

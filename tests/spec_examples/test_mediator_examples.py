@@ -1,4 +1,4 @@
-"""spec/cqrs-layer.md, "Mediator": Basic Setup, Nested Commands and With Middleware, as written.
+"""The spec's section "Mediator": Basic Setup, Nested Commands and With Middleware, as written.
 
 Each test body is the spec's example verbatim; only what the example leaves undefined
 (handlers, the domain, a unit of work exposing ``orders``) comes from `domain`, or is marked
@@ -15,7 +15,7 @@ from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryStore
 from cqrs_ddd_core.cqrs.handler import CommandHandler
 from cqrs_ddd_core.cqrs.response import CommandResponse
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWorkState
-from tests.spec_examples.domain import (
+from tests.spec_examples.spec_domain import (
     CreateOrderCommand,
     CreateOrderHandler,
     GenerateInvoiceCommand,

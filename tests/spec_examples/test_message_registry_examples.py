@@ -1,4 +1,4 @@
-"""spec/cqrs-layer.md, "MessageRegistry": all four examples, as written.
+"""The spec's section "MessageRegistry": all four examples, as written.
 
 The commands, queries and handlers are fill-ins from `domain`. The Full Integration
 Example's ``process_message`` is written ``def`` in the spec but uses ``await``: that is a
@@ -13,7 +13,7 @@ from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryStore
 from cqrs_ddd_core.cqrs.mediator import Mediator
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.primitives.exceptions import MessageHydrationError, NotFoundError
-from tests.spec_examples.domain import (
+from tests.spec_examples.spec_domain import (
     CreateOrderCommand,
     CreateOrderHandler,
     GetOrderHandler,

@@ -1,10 +1,10 @@
-"""spec/cqrs-layer.md, "Outbox" and "Outbox Pattern Flow": every usage example, run as written.
+"""The spec's section "Outbox" and "Outbox Pattern Flow": every usage example, run as written.
 
 Only the names the examples leave undefined are filled in: every broker (``rabbitmq_publisher``,
 ``kafka``, ``kafka_publisher``) is an `InMemoryBroker`, ``redis_lock`` an `InMemoryLockStrategy`,
 ``db_outbox`` / ``outbox_storage`` an `InMemoryOutboxStorage`, and the flow's
 ``SqlAlchemyUnitOfWork(session_factory)`` is played by the in-memory unit of work of
-tests/spec_examples/domain.py (the SQL flow runs in features/core/unit_of_work.feature).
+tests/spec_examples/spec_domain.py (the SQL flow runs in features/core/unit_of_work.feature).
 The ``...`` placeholders of ``CreateOrderCommand(...)`` become a customer id.
 """
 
@@ -21,7 +21,7 @@ from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.middleware.registry import MiddlewareRegistry
 from cqrs_ddd_core.ports.outbox import OutboxMessage, OutboxStatus
 from tests.messaging.support import eventually
-from tests.spec_examples.domain import (
+from tests.spec_examples.spec_domain import (
     CreateOrderCommand,
     CreateOrderHandler,
     OrderCreated,

@@ -1,4 +1,4 @@
-"""spec/cqrs-layer.md, "Publishers": every usage example, run as written.
+"""The spec's section "Publishers": every usage example, run as written.
 
 Fill-ins: ``outbox_publisher`` is a real `BufferedOutbox` over an in-memory storage (so "went to
 the outbox" means "a row is stored"); the other publishers (``kafka_publisher``,
@@ -13,7 +13,7 @@ from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
 from cqrs_ddd_core.cqrs.outbox.buffered import BufferedOutbox
 from cqrs_ddd_core.domain.events import DomainEvent
 from tests.messaging.support import RecordingPublisher
-from tests.spec_examples.domain import OrderConfirmed, OrderCreated
+from tests.spec_examples.spec_domain import OrderConfirmed, OrderCreated
 
 
 def outbox_over(storage: InMemoryOutboxStorage) -> BufferedOutbox:

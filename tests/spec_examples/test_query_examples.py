@@ -1,4 +1,4 @@
-"""spec/cqrs-layer.md, "Queries": GetOrderQuery and ListOrdersQuery, and sending one, as written.
+"""The spec's section "Queries": GetOrderQuery and ListOrdersQuery, and sending one, as written.
 
 The declarations are the spec's, verbatim. The example's ``mediator`` is a fill-in: a query
 handler registered for the spec's ``GetOrderQuery`` over a store holding ``"order-123"``.
@@ -14,7 +14,7 @@ from cqrs_ddd_core.cqrs.mediator import Mediator, get_current_uow
 from cqrs_ddd_core.cqrs.query import Query
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import QueryResponse
-from tests.spec_examples.domain import Order, OrderDTO, OrderUnitOfWork, seed_order
+from tests.spec_examples.spec_domain import Order, OrderDTO, OrderUnitOfWork, seed_order
 
 # --- spec: Queries (its import is at the top of this file) ---
 

@@ -1,4 +1,4 @@
-"""spec/cqrs-layer.md, "Consumers" / "With RabbitMQ": the example run as written, on RabbitMQ.
+"""The spec's section "Consumers" / "With RabbitMQ": the example run as written, on RabbitMQ.
 
 Fill-ins: ``rabbitmq_consumer`` is a `RabbitMQConsumer` on this test run's virtual host,
 ``event_registry`` knows ``OrderCreated`` and ``OrderConfirmed``, ``event_dispatcher`` records
@@ -19,7 +19,7 @@ from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
 from cqrs_ddd_core.cqrs.handler import EventHandler
 from cqrs_ddd_core.domain.event_registry import EventTypeRegistry
 from cqrs_ddd_core.domain.events import DomainEvent
-from tests.spec_examples.domain import OrderConfirmed, OrderCreated, fresh_journal, journal
+from tests.spec_examples.spec_domain import OrderConfirmed, OrderCreated, fresh_journal, journal
 
 pytestmark = pytest.mark.rabbitmq
 

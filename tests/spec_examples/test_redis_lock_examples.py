@@ -28,7 +28,7 @@ from cqrs_ddd_core.ports.locking import LockInfo
 from cqrs_ddd_core.ports.outbox import OutboxMessage, OutboxStatus
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
 from tests.messaging.support import eventually
-from tests.spec_examples.domain import (
+from tests.spec_examples.spec_domain import (
     CreateOrderCommand,
     CreateOrderHandler,
     OrderCreated,

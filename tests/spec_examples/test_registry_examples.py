@@ -1,4 +1,4 @@
-"""spec/cqrs-layer.md, "Registry": instances for commands, queries and events, and a factory.
+"""The spec's section "Registry": instances for commands, queries and events, and a factory.
 
 The handlers and ``EmailService`` are fill-ins from `domain`. The example registers a factory
 for ``CreateOrderCommand`` after an instance of the same handler class: the factory declares
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryStore
 from cqrs_ddd_core.cqrs.mediator import Mediator
-from tests.spec_examples.domain import (
+from tests.spec_examples.spec_domain import (
     CreateOrderCommand,
     CreateOrderHandler,
     EmailService,

@@ -1,4 +1,4 @@
-"""spec/cqrs-layer.md, "Responses": a command response with events, a query response, a failure.
+"""The spec's section "Responses": a command response with events, a query response, a failure.
 
 The three ``return`` statements are the spec's, verbatim, each in the handler it belongs
 to (the handlers, ``order`` and ``OrderDTO`` are fill-ins). What the example implies is
@@ -19,7 +19,7 @@ from cqrs_ddd_core.cqrs.mediator import Mediator, get_current_uow
 from cqrs_ddd_core.cqrs.query import Query
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import CommandResponse, QueryResponse
-from tests.spec_examples.domain import (
+from tests.spec_examples.spec_domain import (
     Order,
     OrderCreated,
     OrderCreatedHandler,

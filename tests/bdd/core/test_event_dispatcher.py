@@ -1,4 +1,7 @@
-"""Scenarios: features/core/event_dispatcher.feature."""
+"""Scenarios: features/core/event_dispatcher.feature - the warehouse's "shipment received" event.
+
+Its handlers are recorders; one is flaky (the label printer is unavailable a few times).
+"""
 
 from __future__ import annotations
 
@@ -8,23 +11,23 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
-from cqrs_ddd_core.domain.events import DomainEvent
 from tests.conftest import Run
+from tests.warehouse.domain import ShipmentReceived
 
 scenarios("core/event_dispatcher.feature")
 
 
-class ParcelShipped(DomainEvent):
-    parcel_id: str
-
-
 @dataclass
 class Desk:
-    dispatcher: EventDispatcher[ParcelShipped] = field(default_factory=EventDispatcher)
+    dispatcher: EventDispatcher[ShipmentReceived] = field(default_factory=EventDispatcher)
     calls: list[str] = field(default_factory=list)
     attempts: int = 0
     error_attempts: list[int] = field(default_factory=list)
     error: BaseException | None = None
+
+
+def received() -> ShipmentReceived:
+    return ShipmentReceived(shipment_id="s-1", supplier="acme", quantity=10)
 
 
 @pytest.fixture
@@ -33,7 +36,7 @@ def desk() -> Desk:
 
 
 def _recorder(desk: Desk, name: str):  # type: ignore[no-untyped-def]
-    async def handler(event: ParcelShipped) -> None:
+    async def handler(event: ShipmentReceived) -> None:
         desk.calls.append(name)
 
     return handler
@@ -47,7 +50,7 @@ def _recorder(desk: Desk, name: str):  # type: ignore[no-untyped-def]
 )
 def three_handlers(desk: Desk, a: str, pa: int, b: str, pb: int, c: str, pc: int) -> None:
     for name, priority in ((a, pa), (b, pb), (c, pc)):
-        desk.dispatcher.register(ParcelShipped, _recorder(desk, name), priority=priority)
+        desk.dispatcher.register(ShipmentReceived, _recorder(desk, name), priority=priority)
 
 
 @given(parsers.parse("a dispatcher that retries a handler up to {retries:d} times"))
@@ -60,23 +63,26 @@ def retrying_dispatcher(desk: Desk, retries: int) -> None:
 
 @given(parsers.parse("a handler that fails {failures:d} times before it succeeds"))
 def flaky_handler(desk: Desk, failures: int) -> None:
-    async def flaky(event: ParcelShipped) -> None:
+    async def flaky(event: ShipmentReceived) -> None:
         desk.attempts += 1
         if desk.attempts <= failures:
-            raise ConnectionError("carrier unavailable")
+            raise ConnectionError("label printer unavailable")
 
-    desk.dispatcher.register(ParcelShipped, flaky)
+    desk.dispatcher.register(ShipmentReceived, flaky)
 
 
-@when("a ParcelShipped event is dispatched")
+@when("a shipment is received and its event dispatched")
 def dispatch(desk: Desk, run: Run) -> None:
-    run(desk.dispatcher.dispatch, ParcelShipped(parcel_id="p-1"))
+    run(desk.dispatcher.dispatch, received())
 
 
-@when("a ParcelShipped event is dispatched expecting an error")
+@when("a shipment is received and its event dispatched expecting an error")
 def dispatch_failing(desk: Desk, run: Run) -> None:
     with pytest.raises(ConnectionError) as caught:
-        run(desk.dispatcher.dispatch, ParcelShipped(parcel_id="p-1"))
+        run(
+            desk.dispatcher.dispatch,
+            received(),
+        )
     desk.error = caught.value
 
 

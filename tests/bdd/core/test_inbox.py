@@ -1,7 +1,70 @@
-"""Scenarios: features/core/inbox.feature."""
+"""Scenarios: features/core/inbox.feature - a redelivered message has its effect once.
 
-from pytest_bdd import scenarios
+Shared steps (the storefront consumer, the broker delivering): messaging_world.py.
+"""
 
-from tests.bdd.core.messaging_steps import *  # noqa: F403 - the steps are fixtures pytest-bdd finds by name
+from __future__ import annotations
+
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from tests.bdd.core.messaging_world import *  # noqa: F403 - the steps are fixtures pytest-bdd finds by name
+from tests.bdd.core.messaging_world import Messaging
+from tests.warehouse.messaging import ShipmentAnnounced
 
 scenarios("core/inbox.feature")
+
+
+@given("the consumer has a second member on the same queue")
+def second_member(messaging: Messaging) -> None:
+    consumer = messaging.consumers[0]
+    messaging.run(messaging.broker.subscribe, "ShipmentAnnounced", consumer.handle, "storefront")
+
+
+@given("listing takes a while")
+def listing_is_slow(messaging: Messaging) -> None:
+    messaging.listing.delay = 0.05
+
+
+@when(
+    parsers.parse(
+        'the broker delivers the same "{topic}" of shipment "{shipment_id}" {times:d} times'
+    )
+)
+def delivers_same(messaging: Messaging, topic: str, shipment_id: str, times: int) -> None:
+    event = ShipmentAnnounced(shipment_id=shipment_id, supplier="acme", quantity=100)
+    for _ in range(times):
+        messaging.run(messaging.broker.publish, topic, event)
+    messaging.run(messaging.broker.drain)
+
+
+@when(parsers.parse('two copies of "{topic}" of shipment "{shipment_id}" arrive at the same time'))
+def two_copies(messaging: Messaging, topic: str, shipment_id: str) -> None:
+    delivers_same(messaging, topic, shipment_id, 2)
+
+
+@then(parsers.parse('shipment "{shipment_id}" is listed once'))
+def listed_once(messaging: Messaging, shipment_id: str) -> None:
+    assert len(messaging.listings_of(shipment_id)) == 1
+
+
+@then(parsers.parse('shipment "{shipment_id}" is not listed'))
+def not_listed(messaging: Messaging, shipment_id: str) -> None:
+    assert messaging.listings_of(shipment_id) == []
+
+
+@then(parsers.parse("the consumer acknowledged all {count:d} deliveries"))
+def acknowledged_all(messaging: Messaging, count: int) -> None:
+    assert messaging.broker.delivered_count("storefront") == count
+    consumer = messaging.consumers[0]
+    assert (consumer.processed, consumer.duplicates) == (1, count - 1)
+
+
+@then("nothing was dead-lettered")
+def nothing_dead(messaging: Messaging) -> None:
+    assert messaging.broker.dead_letters() == []
+
+
+@then("the inbox does not remember the message")
+def inbox_forgot(messaging: Messaging) -> None:
+    [event] = messaging.events
+    assert not messaging.run(messaging.inbox.has_processed, event.event_id, "storefront")

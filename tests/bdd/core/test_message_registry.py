@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,18 +22,18 @@ from tests.conftest import Run
 scenarios("core/message_registry.feature")
 
 
-class RenameCommand(Command[str]):
-    name: str
+class LabelShelfCommand(Command[str]):
+    label: str
 
 
-class FindQuery(Query[list[str]]):
+class FindShelvesQuery(Query[list[str]]):
     prefix: str
     limit: int = 10
 
 
-class RenameHandler(CommandHandler[str]):
-    async def handle(self, command: RenameCommand) -> CommandResponse[str]:
-        return CommandResponse(result=command.name)
+class LabelShelfHandler(CommandHandler[str]):
+    async def handle(self, command: LabelShelfCommand) -> CommandResponse[str]:
+        return CommandResponse(result=command.label)
 
 
 @dataclass
@@ -49,39 +48,46 @@ def incoming() -> Incoming:
     return Incoming()
 
 
-@given("a message registry with RenameCommand and FindQuery registered")
+@given("a message registry that knows labelling a shelf and finding shelves")
 def registry_with_messages(incoming: Incoming) -> None:
-    incoming.registry.register_command("RenameCommand", RenameCommand)
-    incoming.registry.register_query("FindQuery", FindQuery)
+    incoming.registry.register_command("LabelShelfCommand", LabelShelfCommand)
+    incoming.registry.register_query("FindShelvesQuery", FindShelvesQuery)
 
 
-@when(parsers.parse('the payload {payload} arrives as "{name}"'))
-def payload_arrives(incoming: Incoming, payload: str, name: str) -> None:
+@when(parsers.parse('a "{name}" arrives with the fields'))
+def payload_arrives(incoming: Incoming, name: str, datatable: list[list[str]]) -> None:
+    """The payload as it would come off a queue: every value a string."""
     incoming.name = name
-    incoming.payload = json.loads(payload)
+    incoming.payload = {field.strip(): value.strip() for field, value in datatable[1:]}
 
 
-@then(parsers.parse('it is hydrated as a RenameCommand with name "{value}"'))
+@when(parsers.parse('a "{name}" arrives with no fields'))
+def empty_payload_arrives(incoming: Incoming, name: str) -> None:
+    incoming.name = name
+    incoming.payload = {}
+
+
+@then(parsers.parse('it is hydrated as a command to label a shelf "{value}"'))
 def hydrated_command(incoming: Incoming, value: str) -> None:
     command = incoming.registry.hydrate_command(incoming.name, incoming.payload)
-    assert isinstance(command, RenameCommand)
-    assert command.name == value
+    assert isinstance(command, LabelShelfCommand)
+    assert command.label == value
 
 
 @then(parsers.parse('sending it through the mediator returns "{value}"'))
 def send_hydrated(incoming: Incoming, run: Run, value: str) -> None:
     handlers = HandlerRegistry()
-    handlers.register_command_handler(RenameCommand, RenameHandler())
+    handlers.register_command_handler(LabelShelfCommand, LabelShelfHandler())
     mediator = Mediator(registry=handlers, uow_factory=InMemoryUnitOfWork)
     command = incoming.registry.hydrate_command(incoming.name, incoming.payload)
     assert command is not None
     assert run(mediator.send, command).result == value
 
 
-@then(parsers.parse("it is hydrated as a FindQuery with limit {limit:d}"))
+@then(parsers.parse("it is hydrated as a query for at most {limit:d} shelves"))
 def hydrated_query(incoming: Incoming, limit: int) -> None:
     query = incoming.registry.hydrate_query(incoming.name, incoming.payload)
-    assert isinstance(query, FindQuery)
+    assert isinstance(query, FindShelvesQuery)
     assert query.limit == limit
 
 

@@ -1,7 +1,169 @@
-"""Scenarios: features/core/outbox.feature."""
+"""Scenarios: features/core/outbox.feature - what commits is relayed, what does not never leaves.
 
-from pytest_bdd import scenarios
+Shared steps (the warehouse, the broker, registering a shipment): messaging_world.py.
+"""
 
-from tests.bdd.core.messaging_steps import *  # noqa: F403 - the steps are fixtures pytest-bdd finds by name
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from cqrs_ddd_core.cqrs.outbox.service import OutboxService
+from cqrs_ddd_core.ports.outbox import OutboxMessage, OutboxStatus
+from tests.bdd.core.messaging_world import *  # noqa: F403 - the steps are fixtures pytest-bdd finds by name
+from tests.bdd.core.messaging_world import (
+    Messaging,
+    broker_receives_once,
+    register,
+    shipment_ids,
+    wait_until,
+)
+from tests.messaging.support import RecordingPublisher, eventually
+from tests.warehouse.messaging import ShipmentAnnounced
 
 scenarios("core/outbox.feature")
+
+
+@given(parsers.parse("{count:d} events waiting in the outbox"))
+@given(parsers.parse("{count:d} event waiting in the outbox"))
+def events_waiting(messaging: Messaging, count: int) -> None:
+    messaging.events = [
+        ShipmentAnnounced(shipment_id=f"s-{i}", supplier="acme", quantity=i) for i in range(count)
+    ]
+    rows = [OutboxMessage.create("ShipmentAnnounced", event) for event in messaging.events]
+    messaging.run(messaging.outbox_storage.save, rows)
+
+
+@given("a relay that claimed it crashed while publishing")
+def relay_crashed(messaging: Messaging) -> None:
+    hung = RecordingPublisher(delay=60)
+    relay = OutboxService(messaging.outbox_storage, hung, lease_seconds=30, publish_timeout=120)
+
+    async def crash() -> None:
+        messaging.crashed = asyncio.create_task(relay.process_batch())
+        await eventually(lambda: hung.calls == 1, what="the relay is publishing")
+        messaging.crashed.cancel()  # it dies holding the claim
+
+    messaging.run(crash)
+
+
+@when(parsers.parse('the warehouse registers shipments "{ids}"'))
+def registers_shipments(messaging: Messaging, ids: str) -> None:
+    for shipment_id in shipment_ids(ids):
+        register(messaging, shipment_id)
+
+
+@when(parsers.parse('registering shipment "{shipment_id}" is refused by its handler'))
+def registering_refused(messaging: Messaging, shipment_id: str) -> None:
+    register(messaging, shipment_id, "refuse")
+    assert not messaging.responses[shipment_id].success
+
+
+@when("the broker comes back")
+def broker_back(messaging: Messaging) -> None:
+    messaging.broker.bring_up()
+
+
+@when(parsers.parse("{count:d} relays work through the outbox at the same time"))
+def relays_race(messaging: Messaging, count: int) -> None:
+    messaging.broker.publish_delay = 0.001  # each publish holds an await
+    relays = [OutboxService(messaging.outbox_storage, messaging.broker) for _ in range(count)]
+
+    async def relay(service: OutboxService) -> None:
+        while await service.process_batch(batch_size=25):
+            pass
+
+    async def race() -> None:
+        await asyncio.gather(*(relay(service) for service in relays))
+
+    messaging.run(asyncio.wait_for, race(), 30)
+
+
+@when("the lease runs out")
+def lease_runs_out(messaging: Messaging) -> None:
+    messaging.outbox_clock.advance(31)
+
+
+@then(parsers.parse('shipment "{shipment_id}" is stored'))
+def shipment_stored(messaging: Messaging, shipment_id: str) -> None:
+    assert messaging.warehouse_store.committed("shipments", shipment_id) is not None
+
+
+@then(parsers.parse('shipment "{shipment_id}" is not stored'))
+def shipment_not_stored(messaging: Messaging, shipment_id: str) -> None:
+    assert messaging.warehouse_store.committed("shipments", shipment_id) is None
+
+
+@then(
+    parsers.parse('the broker eventually receives "{topic}" of shipments "{ids}" exactly once each')
+)
+def broker_receives_each_once(messaging: Messaging, topic: str, ids: str) -> None:
+    for shipment_id in shipment_ids(ids):
+        broker_receives_once(messaging, topic, shipment_id)
+
+
+@then(
+    parsers.parse(
+        "the message carries the correlation id of the command that registered "
+        'shipment "{shipment_id}"'
+    )
+)
+def message_carries_correlation(messaging: Messaging, shipment_id: str) -> None:
+    response = messaging.responses[shipment_id]
+    [envelope] = [
+        e for e in messaging.broker.published if e.payload.get("shipment_id") == shipment_id
+    ]
+    assert envelope.correlation_id == response.correlation_id
+    assert envelope.causation_id == response.causation_id
+    assert envelope.payload["correlation_id"] == response.correlation_id
+
+
+@then("the outbox holds no message")
+def outbox_empty(messaging: Messaging) -> None:
+    counts = messaging.run(messaging.outbox_storage.count_by_status)
+    assert sum(counts.values()) == 0
+
+
+@then(parsers.parse("the outbox eventually holds {count:d} messages waiting for a retry"))
+def outbox_waiting(messaging: Messaging, count: int) -> None:
+    async def failed() -> bool:
+        counts = await messaging.outbox_storage.count_by_status()
+        return counts[OutboxStatus.FAILED] == count
+
+    wait_until(messaging, failed, f"{count} failed rows")
+    assert messaging.broker.published == []
+
+
+@then(parsers.parse("the outbox eventually holds {count:d} published messages"))
+def outbox_published(messaging: Messaging, count: int) -> None:
+    async def published() -> bool:
+        counts = await messaging.outbox_storage.count_by_status()
+        return counts[OutboxStatus.PUBLISHED] == count and sum(counts.values()) == count
+
+    wait_until(messaging, published, f"{count} published rows")
+
+
+@then(parsers.parse("each of the {count:d} events was published exactly once"))
+def each_published_once(messaging: Messaging, count: int) -> None:
+    copies = Counter(e.message_id for e in messaging.broker.published)
+    assert len(copies) == count
+    assert set(copies.values()) == {1}, "some event was published twice"
+    assert set(copies) == {e.event_id for e in messaging.events}
+
+
+@then("no other relay can claim it while the lease holds")
+def cannot_claim(messaging: Messaging) -> None:
+    relay = OutboxService(messaging.outbox_storage, messaging.broker)
+    assert messaging.run(relay.process_batch) == 0
+    assert messaging.broker.published == []
+
+
+@then("another relay publishes it, exactly once")
+def another_relay_publishes(messaging: Messaging) -> None:
+    relay = OutboxService(messaging.outbox_storage, messaging.broker)
+    assert messaging.run(relay.process_batch) == 1
+    assert messaging.run(relay.process_batch) == 0
+    [envelope] = messaging.broker.published
+    assert envelope.message_id == messaging.events[0].event_id

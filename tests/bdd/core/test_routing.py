@@ -1,7 +1,86 @@
-"""Scenarios: features/core/routing.feature."""
+"""Scenarios: features/core/routing.feature - each event goes where its class is routed.
 
-from pytest_bdd import scenarios
+Shared steps (registering a shipment, what the broker receives): messaging_world.py.
+"""
 
-from tests.bdd.core.messaging_steps import *  # noqa: F403 - the steps are fixtures pytest-bdd finds by name
+from __future__ import annotations
+
+import asyncio
+
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
+from cqrs_ddd_core.cqrs.publishers.routing import TopicRoutingPublisher
+from tests.bdd.core.messaging_world import *  # noqa: F403 - the steps are fixtures pytest-bdd finds by name
+from tests.bdd.core.messaging_world import Messaging, build_warehouse, new_outbox, wait_until
 
 scenarios("core/routing.feature")
+
+
+@given("a warehouse that routes its events")
+def warehouse_with_router(messaging: Messaging) -> None:
+    router = TopicRoutingPublisher(
+        destinations={
+            "integration": new_outbox(messaging, messaging.outbox_storage, messaging.broker),
+            "notifications": new_outbox(
+                messaging, InMemoryOutboxStorage(), messaging.notifications
+            ),
+        }
+    )
+    build_warehouse(messaging, router, routed=True)
+
+
+@given(parsers.parse('a router with a route only for "{topic}"'))
+def router_with_one_route(messaging: Messaging, topic: str) -> None:
+    messaging.router = TopicRoutingPublisher(routes={topic: messaging.broker})
+
+
+@when(parsers.parse('"{topic}" is published through the router'))
+def publish_through_router(messaging: Messaging, topic: str) -> None:
+    assert messaging.router is not None
+    try:
+        messaging.run(messaging.router.publish, topic, {"event_type": topic})
+    except Exception as exc:
+        messaging.error = exc
+
+
+@then(
+    parsers.parse(
+        'the notifications publisher eventually receives "{topic}" of shipment "{shipment_id}"'
+    )
+)
+def notification_received(messaging: Messaging, topic: str, shipment_id: str) -> None:
+    def arrived() -> bool:
+        return any(p.topic == topic for p in messaging.notifications.published)
+
+    wait_until(messaging, arrived, "the notification")
+    [sent] = messaging.notifications.published
+    assert sent.message["shipment_id"] == shipment_id
+
+
+@then("the notifications publisher receives nothing")
+def notifications_nothing(messaging: Messaging) -> None:
+    messaging.run(asyncio.sleep, 0.05)
+    assert messaging.notifications.published == []
+
+
+@then(parsers.parse('the read model noted shipment "{shipment_id}" in-process'))
+def read_model_noted(messaging: Messaging, shipment_id: str) -> None:
+    assert messaging.read_model == [shipment_id]
+
+
+@then(parsers.parse('the read model did not note shipment "{shipment_id}"'))
+def read_model_not_noted(messaging: Messaging, shipment_id: str) -> None:
+    assert shipment_id not in messaging.read_model
+
+
+@then(parsers.parse('no "{topic}" left the process'))
+def nothing_left(messaging: Messaging, topic: str) -> None:
+    assert messaging.published(topic) == []
+    assert all(p.topic != topic for p in messaging.notifications.published)
+
+
+@then(parsers.parse('publishing fails with "{text}"'))
+def publishing_fails(messaging: Messaging, text: str) -> None:
+    assert messaging.error is not None
+    assert text in str(messaging.error)

@@ -1,6 +1,6 @@
 """Scenarios: features/core/unit_of_work.feature.
 
-An ordering service wired as a real one is: `Mediator` with `SqlAlchemyUnitOfWork` (one
+The warehouse wired as a real service is: `Mediator` with `SqlAlchemyUnitOfWork` (one
 session per root command), `OutboxMiddleware` writing to a `BufferedOutbox` over
 `SqlAlchemyOutboxStorage`, on a SQLite file whose schema the migrations built. Faults are
 injected by a middleware that raises *after* the outbox row was written, before the commit.
@@ -33,7 +33,8 @@ from cqrs_ddd_core.ports.outbox import OutboxStatus
 from cqrs_ddd_core.primitives.exceptions import ConcurrencyError
 from tests.conftest import Run
 from tests.messaging.support import RecordingPublisher
-from tests.persistence.model import TEST_VERSIONS, Order, ShopUnitOfWork
+from tests.warehouse.domain import Shipment
+from tests.warehouse.sql import WAREHOUSE_VERSIONS, WarehouseSqlUnitOfWork
 
 scenarios("core/unit_of_work.feature")
 
@@ -44,52 +45,52 @@ class InjectedFault(Exception):
     """Raised on purpose after the outbox row was written, before the commit."""
 
 
-class PlaceOrder(Command[str]):
-    order_id: str
-    total: int = 100
+class ReceiveShipment(Command[str]):
+    shipment_id: str
+    quantity: int = 100
     fail_after_outbox: bool = False
-    gift_order_fails: bool | None = None
-    """Also place a gift order "<id>-gift" as a nested command (that fails if True)."""
+    sample_fails: bool | None = None
+    """Also receive a sample shipment "<id>-sample" as a nested command (that fails if True)."""
 
 
-class ChangeOrderTotal(Command[None]):
-    order_id: str
-    total: int
+class RecountShipment(Command[None]):
+    shipment_id: str
+    quantity: int
     based_on_version: int
-    """The version the customer saw: the change must not overwrite a newer one."""
+    """The version the clerk saw: the change must not overwrite a newer one."""
 
 
 @dataclass
-class PlaceOrderHandler:
+class ReceiveShipmentHandler:
     mediator: Mediator | None = None
 
-    async def handle(self, command: PlaceOrder) -> CommandResponse[str]:
-        uow: ShopUnitOfWork = get_current_uow()
-        order = Order.place(command.order_id, "c-1", command.total)
-        await uow.orders.add(order)
-        if command.gift_order_fails is not None and self.mediator is not None:
-            gift = PlaceOrder(
-                order_id=f"{command.order_id}-gift",
-                total=0,
-                fail_after_outbox=command.gift_order_fails,
+    async def handle(self, command: ReceiveShipment) -> CommandResponse[str]:
+        uow: WarehouseSqlUnitOfWork = get_current_uow()
+        shipment = Shipment.receive(command.shipment_id, "acme", command.quantity)
+        await uow.shipments.add(shipment)
+        if command.sample_fails is not None and self.mediator is not None:
+            sample = ReceiveShipment(
+                shipment_id=f"{command.shipment_id}-sample",
+                quantity=0,
+                fail_after_outbox=command.sample_fails,
             )
             try:
-                await self.mediator.send(gift)
+                await self.mediator.send(sample)
             except InjectedFault:
-                pass  # a gift is a nice-to-have: the order goes through without it
-        return CommandResponse(result=order.id, events=order.clear_events())
+                pass  # a sample is a nice-to-have: the shipment goes through without it
+        return CommandResponse(result=shipment.id, events=shipment.clear_events())
 
 
-class ChangeOrderTotalHandler:
-    async def handle(self, command: ChangeOrderTotal) -> CommandResponse[None]:
-        uow: ShopUnitOfWork = get_current_uow()
-        order = await uow.orders.get(command.order_id)
-        # The customer edited the version they saw; saving checks that it is still current.
-        order.version = command.based_on_version
-        await asyncio.sleep(0.02)  # the other customer's command runs meanwhile
-        order.change_total(command.total)
-        await uow.orders.save(order)
-        return CommandResponse(result=None, events=order.clear_events())
+class RecountShipmentHandler:
+    async def handle(self, command: RecountShipment) -> CommandResponse[None]:
+        uow: WarehouseSqlUnitOfWork = get_current_uow()
+        shipment = await uow.shipments.get(command.shipment_id)
+        # The clerk counted the version they saw; saving checks that it is still current.
+        shipment.version = command.based_on_version
+        await asyncio.sleep(0.02)  # the other clerk's command runs meanwhile
+        shipment.recount(command.quantity)
+        await uow.shipments.save(shipment)
+        return CommandResponse(result=None, events=shipment.clear_events())
 
 
 class FaultAfterOutbox:
@@ -103,7 +104,7 @@ class FaultAfterOutbox:
 
 
 @dataclass
-class OrderingService:
+class WarehouseService:
     engine: AsyncEngine
     session_factory: async_sessionmaker[Any]
     mediator: Mediator
@@ -112,9 +113,9 @@ class OrderingService:
     broker: RecordingPublisher
     outcomes: dict[int, str] = field(default_factory=dict)
 
-    async def stored_order(self, order_id: str) -> Order | None:
-        async with ShopUnitOfWork(self.session_factory) as uow:
-            return await uow.orders.find(order_id)
+    async def stored_shipment(self, shipment_id: str) -> Shipment | None:
+        async with WarehouseSqlUnitOfWork(self.session_factory) as uow:
+            return await uow.shipments.find(shipment_id)
 
     async def outbox_rows(self) -> list[dict[str, Any]]:
         """Every row of the outbox table, oldest first: (topic, payload, status)."""
@@ -126,9 +127,9 @@ class OrderingService:
             return [dict(row) for row in result.mappings()]
 
 
-async def build_service(directory: Path) -> OrderingService:
-    engine = create_engine(f"sqlite+aiosqlite:///{directory / 'ordering.db'}")
-    await upgrade(engine, TEST_VERSIONS)
+async def build_service(directory: Path) -> WarehouseService:
+    engine = create_engine(f"sqlite+aiosqlite:///{directory / 'warehouse.db'}")
+    await upgrade(engine, WAREHOUSE_VERSIONS)
     session_factory = async_sessionmaker(engine, expire_on_commit=False)
     storage = SqlAlchemyOutboxStorage(engine)
     broker = RecordingPublisher(name="broker")
@@ -137,21 +138,21 @@ async def build_service(directory: Path) -> OrderingService:
     middleware.register(FaultAfterOutbox(), priority=10)  # outer: runs after the outbox
     middleware.register(OutboxMiddleware(outbox), priority=20)
     registry = HandlerRegistry()
-    place_order = PlaceOrderHandler()
-    registry.register_command_handler(PlaceOrder, place_order)
-    registry.register_command_handler(ChangeOrderTotal, ChangeOrderTotalHandler())
+    receive_shipment = ReceiveShipmentHandler()
+    registry.register_command_handler(ReceiveShipment, receive_shipment)
+    registry.register_command_handler(RecountShipment, RecountShipmentHandler())
     mediator = Mediator(
         registry=registry,
-        uow_factory=lambda: ShopUnitOfWork(session_factory),
+        uow_factory=lambda: WarehouseSqlUnitOfWork(session_factory),
         middleware_registry=middleware,
     )
-    place_order.mediator = mediator
-    return OrderingService(engine, session_factory, mediator, outbox, storage, broker)
+    receive_shipment.mediator = mediator
+    return WarehouseService(engine, session_factory, mediator, outbox, storage, broker)
 
 
 @pytest.fixture
-def ordering(run: Run, tmp_path: Path) -> Iterator[OrderingService]:
-    service: OrderingService = run(build_service, tmp_path)
+def warehouse(run: Run, tmp_path: Path) -> Iterator[WarehouseService]:
+    service: WarehouseService = run(build_service, tmp_path)
     yield service
     run(service.engine.dispose)
 
@@ -159,54 +160,65 @@ def ordering(run: Run, tmp_path: Path) -> Iterator[OrderingService]:
 # --- steps ---------------------------------------------------------------------------------
 
 
-@given("an ordering service on a SQLite database with a SQL outbox")
-def given_service(ordering: OrderingService) -> None:
-    assert ordering.engine.dialect.name == "sqlite"
+@given("a warehouse on a SQLite database with a SQL outbox")
+def given_service(warehouse: WarehouseService) -> None:
+    assert warehouse.engine.dialect.name == "sqlite"
 
 
-@given(parsers.parse('order "{order_id}" was placed for {total:d}'))
-def order_was_placed(run: Run, ordering: OrderingService, order_id: str, total: int) -> None:
-    run(ordering.mediator.send, PlaceOrder(order_id=order_id, total=total))
+@given(parsers.parse('shipment "{shipment_id}" was received with {quantity:d} units'))
+def shipment_was_received(
+    run: Run, warehouse: WarehouseService, shipment_id: str, quantity: int
+) -> None:
+    run(warehouse.mediator.send, ReceiveShipment(shipment_id=shipment_id, quantity=quantity))
 
 
-@when(parsers.parse('the customer places order "{order_id}" for {total:d}'))
-def place_order(run: Run, ordering: OrderingService, order_id: str, total: int) -> None:
-    run(ordering.mediator.send, PlaceOrder(order_id=order_id, total=total))
+@when(parsers.parse('the warehouse receives shipment "{shipment_id}" of {quantity:d} units'))
+def receive_shipment(
+    run: Run, warehouse: WarehouseService, shipment_id: str, quantity: int
+) -> None:
+    run(warehouse.mediator.send, ReceiveShipment(shipment_id=shipment_id, quantity=quantity))
 
 
-@when(parsers.parse('placing order "{order_id}" fails after its outbox row was written'))
-def place_order_fails(run: Run, ordering: OrderingService, order_id: str) -> None:
+@when(parsers.parse('receiving shipment "{shipment_id}" fails after its outbox row was written'))
+def receive_shipment_fails(run: Run, warehouse: WarehouseService, shipment_id: str) -> None:
     with pytest.raises(InjectedFault):
-        run(ordering.mediator.send, PlaceOrder(order_id=order_id, fail_after_outbox=True))
+        run(
+            warehouse.mediator.send,
+            ReceiveShipment(shipment_id=shipment_id, fail_after_outbox=True),
+        )
 
 
 @when(
     parsers.parse(
-        'the customer places order "{order_id}" with a gift order that fails after its '
-        "outbox row was written"
+        'the warehouse receives shipment "{shipment_id}" with a sample shipment that fails '
+        "after its outbox row was written"
     )
 )
-def place_order_with_failing_gift(run: Run, ordering: OrderingService, order_id: str) -> None:
-    run(ordering.mediator.send, PlaceOrder(order_id=order_id, gift_order_fails=True))
+def receive_shipment_with_failing_sample(
+    run: Run, warehouse: WarehouseService, shipment_id: str
+) -> None:
+    run(warehouse.mediator.send, ReceiveShipment(shipment_id=shipment_id, sample_fails=True))
 
 
 @when(
     parsers.parse(
-        'two customers change the total of order "{order_id}" at the same time, both from '
+        'two clerks recount shipment "{shipment_id}" at the same time, both from '
         "version {version:d}"
     )
 )
 def two_concurrent_changes(
-    run: Run, ordering: OrderingService, order_id: str, version: int
+    run: Run, warehouse: WarehouseService, shipment_id: str, version: int
 ) -> None:
-    async def change(total: int) -> None:
+    async def change(quantity: int) -> None:
         try:
-            await ordering.mediator.send(
-                ChangeOrderTotal(order_id=order_id, total=total, based_on_version=version)
+            await warehouse.mediator.send(
+                RecountShipment(
+                    shipment_id=shipment_id, quantity=quantity, based_on_version=version
+                )
             )
-            ordering.outcomes[total] = "stored"
+            warehouse.outcomes[quantity] = "stored"
         except ConcurrencyError:
-            ordering.outcomes[total] = "refused"
+            warehouse.outcomes[quantity] = "refused"
 
     async def both() -> None:
         await asyncio.wait_for(asyncio.gather(change(200), change(300)), timeout=30)
@@ -214,61 +226,79 @@ def two_concurrent_changes(
     run(both)
 
 
-@then(parsers.parse('order "{order_id}" is stored with total {total:d} at version {version:d}'))
-def order_is_stored(
-    run: Run, ordering: OrderingService, order_id: str, total: int, version: int
+@then(
+    parsers.parse(
+        'shipment "{shipment_id}" is stored with {quantity:d} units at version {version:d}'
+    )
+)
+def shipment_is_stored(
+    run: Run, warehouse: WarehouseService, shipment_id: str, quantity: int, version: int
 ) -> None:
-    order = run(ordering.stored_order, order_id)
-    assert order is not None, f"order {order_id} is not stored"
-    assert (order.total, order.version) == (total, version)
+    shipment = run(warehouse.stored_shipment, shipment_id)
+    assert shipment is not None, f"shipment {shipment_id} is not stored"
+    assert (shipment.quantity, shipment.version) == (quantity, version)
 
 
-@then(parsers.parse('order "{order_id}" is not stored'))
-def order_is_not_stored(run: Run, ordering: OrderingService, order_id: str) -> None:
-    assert run(ordering.stored_order, order_id) is None
+@then(parsers.parse('shipment "{shipment_id}" is not stored'))
+def shipment_is_not_stored(run: Run, warehouse: WarehouseService, shipment_id: str) -> None:
+    assert run(warehouse.stored_shipment, shipment_id) is None
 
 
-@then(parsers.parse('the outbox holds the "{event_type}" event of order "{order_id}", pending'))
+@then(
+    parsers.parse('the outbox holds the "{event_type}" event of shipment "{shipment_id}", pending')
+)
 def outbox_holds_pending(
-    run: Run, ordering: OrderingService, event_type: str, order_id: str
+    run: Run, warehouse: WarehouseService, event_type: str, shipment_id: str
 ) -> None:
-    rows = run(ordering.outbox_rows)
-    assert [(row["topic"], row["payload"]["order_id"], row["status"]) for row in rows] == [
-        (event_type, order_id, OutboxStatus.PENDING.value)
+    rows = run(warehouse.outbox_rows)
+    assert [(row["topic"], row["payload"]["shipment_id"], row["status"]) for row in rows] == [
+        (event_type, shipment_id, OutboxStatus.PENDING.value)
     ]
 
 
-@then(parsers.parse('the outbox holds the "{event_type}" event of order "{order_id}" only'))
-def outbox_holds_only(run: Run, ordering: OrderingService, event_type: str, order_id: str) -> None:
-    rows = run(ordering.outbox_rows)
-    assert [(row["topic"], row["payload"]["order_id"]) for row in rows] == [(event_type, order_id)]
+@then(parsers.parse('the outbox holds the "{event_type}" event of shipment "{shipment_id}" only'))
+def outbox_holds_only(
+    run: Run, warehouse: WarehouseService, event_type: str, shipment_id: str
+) -> None:
+    rows = run(warehouse.outbox_rows)
+    assert [(row["topic"], row["payload"]["shipment_id"]) for row in rows] == [
+        (event_type, shipment_id)
+    ]
 
 
 @then("the outbox holds no message")
-def outbox_is_empty(run: Run, ordering: OrderingService) -> None:
-    assert sum(run(ordering.storage.count_by_status).values()) == 0
+def outbox_is_empty(run: Run, warehouse: WarehouseService) -> None:
+    assert sum(run(warehouse.storage.count_by_status).values()) == 0
 
 
 @then("after the commit the relay publishes it to the broker")
-def relay_publishes(run: Run, ordering: OrderingService) -> None:
-    assert run(ordering.outbox.service.process_batch) == 1
-    assert [p.topic for p in ordering.broker.published] == ["OrderPlaced"]
-    assert run(ordering.storage.count_by_status)[OutboxStatus.PUBLISHED] == 1
+def relay_publishes(run: Run, warehouse: WarehouseService) -> None:
+    assert run(warehouse.outbox.service.process_batch) == 1
+    assert [p.topic for p in warehouse.broker.published] == ["ShipmentReceived"]
+    assert run(warehouse.storage.count_by_status)[OutboxStatus.PUBLISHED] == 1
 
 
-@then("one change is stored and the other is refused as stale")
-def one_stored_one_refused(ordering: OrderingService) -> None:
-    assert sorted(ordering.outcomes.values()) == ["refused", "stored"]
+@then("one recount is stored and the other is refused as stale")
+def one_stored_one_refused(warehouse: WarehouseService) -> None:
+    assert sorted(warehouse.outcomes.values()) == ["refused", "stored"]
 
 
-@then(parsers.parse('order "{order_id}" is stored with the winner\'s total at version {version:d}'))
-def winner_is_stored(run: Run, ordering: OrderingService, order_id: str, version: int) -> None:
-    (winner,) = [total for total, outcome in ordering.outcomes.items() if outcome == "stored"]
-    order_is_stored(run, ordering, order_id, winner, version)
+@then(
+    parsers.parse(
+        'shipment "{shipment_id}" is stored with the winner\'s count at version {version:d}'
+    )
+)
+def winner_is_stored(run: Run, warehouse: WarehouseService, shipment_id: str, version: int) -> None:
+    (winner,) = [
+        quantity for quantity, outcome in warehouse.outcomes.items() if outcome == "stored"
+    ]
+    shipment_is_stored(run, warehouse, shipment_id, winner, version)
 
 
 @then(parsers.parse('the outbox holds the "{event_type}" event of the winner only'))
-def outbox_holds_winner(run: Run, ordering: OrderingService, event_type: str) -> None:
-    (winner,) = [total for total, outcome in ordering.outcomes.items() if outcome == "stored"]
-    rows = [row for row in run(ordering.outbox_rows) if row["topic"] == event_type]
-    assert [row["payload"]["total"] for row in rows] == [winner]
+def outbox_holds_winner(run: Run, warehouse: WarehouseService, event_type: str) -> None:
+    (winner,) = [
+        quantity for quantity, outcome in warehouse.outcomes.items() if outcome == "stored"
+    ]
+    rows = [row for row in run(warehouse.outbox_rows) if row["topic"] == event_type]
+    assert [row["payload"]["quantity"] for row in rows] == [winner]

@@ -1,6 +1,9 @@
-"""The names the spec's usage examples use without defining them, filled in as plainly as possible.
+"""The spec's example domain: the names its usage examples use without defining them.
 
-spec/cqrs-layer.md shows ``Order``, ``OrderItem``, ``OrderDTO``, ``OrderCreated``,
+Used only by tests/spec_examples (the spec's examples, run as written, with the spec's own
+names). The core's other tests and scenarios use the warehouse of tests/warehouse/.
+
+The spec shows ``Order``, ``OrderItem``, ``OrderDTO``, ``OrderCreated``,
 ``EmailService``, a unit of work with ``orders`` and handlers it never defines. The example
 tests run the spec's code as written and take these fill-ins from here - so a failure in an
 example test is the example's (or the kernel's), not a fill-in's.

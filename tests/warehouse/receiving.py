@@ -1,9 +1,12 @@
-"""A tiny shop used by the kernel's tests and scenarios: orders, and stock reserved for them.
+"""Receiving shipments in memory: the warehouse the mediator's tests and scenarios drive.
 
-``PlaceOrderCommand`` creates an order and sends ``ReserveStockCommand`` nested, so one root
-command writes two aggregates through one unit of work. ``Faults`` makes any stage fail on
-purpose (the handler, the nested command, a middleware, an in-process event handler), and
+``ReceiveShipmentCommand`` records a `Shipment` and sends ``PutAwayCommand`` nested, so one
+root command writes two aggregates through one unit of work. ``Faults`` makes any stage fail
+on purpose (the handler, the nested command, a middleware, an in-process event handler), and
 ``Journal`` records what each unit of work did, so tests can assert "exactly one commit".
+
+The thing to notice: the handlers find the unit of work with ``get_current_uow()`` - the
+nested handler gets its parent's, which is why both aggregates commit together or not at all.
 """
 
 from __future__ import annotations
@@ -23,45 +26,13 @@ from cqrs_ddd_core.cqrs.mediator import Mediator, get_current_uow
 from cqrs_ddd_core.cqrs.query import Query
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import CommandResponse, QueryResponse
-from cqrs_ddd_core.domain.aggregate import AggregateRoot
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.middleware.registry import MiddlewareRegistry
+from tests.warehouse.domain import GoodsPutAway, Putaway, Shipment, ShipmentReceived
 
 
 class InjectedFault(Exception):
     """Raised on purpose by a stage named in `Faults`."""
-
-
-# --- domain ---------------------------------------------------------------------------------
-
-
-class OrderPlaced(DomainEvent):
-    customer_id: str
-
-
-class StockReserved(DomainEvent):
-    sku: str
-    quantity: int
-
-
-class Order(AggregateRoot):
-    def __init__(self, id: str, customer_id: str) -> None:
-        super().__init__(id)
-        self.customer_id = customer_id
-
-    @classmethod
-    def place(cls, order_id: str, customer_id: str) -> Order:
-        order = cls(order_id, customer_id)
-        order.add_event(OrderPlaced(aggregate_id=order_id, customer_id=customer_id))
-        return order
-
-
-class Reservation(AggregateRoot):
-    def __init__(self, id: str, sku: str, quantity: int) -> None:
-        super().__init__(id)
-        self.sku = sku
-        self.quantity = quantity
-        self.add_event(StockReserved(aggregate_id=id, sku=sku, quantity=quantity))
 
 
 # --- unit of work with a journal ------------------------------------------------------------
@@ -71,20 +42,18 @@ class Reservation(AggregateRoot):
 class Journal:
     """What the units of work of one test did, in order."""
 
-    opened: list[ShopUnitOfWork] = field(default_factory=list)
+    opened: list[WarehouseUnitOfWork] = field(default_factory=list)
     commits: int = 0
     rollbacks: int = 0
 
 
-class ShopUnitOfWork(InMemoryUnitOfWork):
+class WarehouseUnitOfWork(InMemoryUnitOfWork):
     def __init__(self, store: InMemoryStore, journal: Journal) -> None:
         super().__init__(store)
         self._journal = journal
         journal.opened.append(self)
-        self.orders: InMemoryRepository[Order] = InMemoryRepository(self, "orders")
-        self.reservations: InMemoryRepository[Reservation] = InMemoryRepository(
-            self, "reservations"
-        )
+        self.shipments: InMemoryRepository[Shipment] = InMemoryRepository(self, "shipments")
+        self.putaways: InMemoryRepository[Putaway] = InMemoryRepository(self, "putaways")
 
     async def _commit(self) -> None:
         await super()._commit()
@@ -98,23 +67,25 @@ class ShopUnitOfWork(InMemoryUnitOfWork):
 # --- messages and handlers ------------------------------------------------------------------
 
 
-class PlaceOrderCommand(Command[str]):
-    order_id: str
-    customer_id: str
-    sku: str = "sku-1"
+class ReceiveShipmentCommand(Command[str]):
+    shipment_id: str
+    supplier: str
+    shelf_id: str = "shelf-1"
     quantity: int = 1
     report_failure: bool = False
     """Return ``success=False`` instead of raising (a handled business failure)."""
 
 
-class ReserveStockCommand(Command[str]):
-    order_id: str
-    sku: str
+class PutAwayCommand(Command[str]):
+    shipment_id: str
+    shelf_id: str
     quantity: int
 
 
-class GetOrderQuery(Query[str | None]):
-    order_id: str
+class FindShipmentQuery(Query[str | None]):
+    """The supplier of a shipment, or ``None``."""
+
+    shipment_id: str
 
 
 @dataclass
@@ -135,52 +106,57 @@ class Observations:
     uows: list[Any] = field(default_factory=list)
     commands: list[Command[Any]] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list)
-    middleware_calls: list[str] = field(default_factory=list)
+    middleware_calls: list[tuple[str, str, str]] = field(default_factory=list)
+    """(middleware, "enters" or "leaves", message class name)."""
 
 
-class PlaceOrderHandler(CommandHandler[str]):
+class ReceiveShipmentHandler(CommandHandler[str]):
     def __init__(self, mediator: Mediator, faults: Faults, seen: Observations) -> None:
         self._mediator = mediator
         self._faults = faults
         self._seen = seen
 
-    async def handle(self, command: PlaceOrderCommand) -> CommandResponse[str]:
-        uow: ShopUnitOfWork = get_current_uow()
+    async def handle(self, command: ReceiveShipmentCommand) -> CommandResponse[str]:
+        uow: WarehouseUnitOfWork = get_current_uow()
         self._seen.uows.append(uow)
         self._seen.commands.append(command)
-        order = Order.place(command.order_id, command.customer_id)
-        await uow.orders.add(order)
+        shipment = Shipment.receive(command.shipment_id, command.supplier, command.quantity)
+        await uow.shipments.add(shipment)
         await self._mediator.send(
-            ReserveStockCommand(
-                order_id=command.order_id, sku=command.sku, quantity=command.quantity
+            PutAwayCommand(
+                shipment_id=command.shipment_id,
+                shelf_id=command.shelf_id,
+                quantity=command.quantity,
             )
         )
         self._faults.check("handler")
         return CommandResponse(
-            result=order.id, events=order.clear_events(), success=not command.report_failure
+            result=shipment.id,
+            events=shipment.clear_events(),
+            success=not command.report_failure,
         )
 
 
-class ReserveStockHandler(CommandHandler[str]):
+class PutAwayHandler(CommandHandler[str]):
     def __init__(self, faults: Faults, seen: Observations) -> None:
         self._faults = faults
         self._seen = seen
 
-    async def handle(self, command: ReserveStockCommand) -> CommandResponse[str]:
-        uow: ShopUnitOfWork = get_current_uow()
+    async def handle(self, command: PutAwayCommand) -> CommandResponse[str]:
+        uow: WarehouseUnitOfWork = get_current_uow()
         self._seen.uows.append(uow)
         self._seen.commands.append(command)
-        reservation = Reservation(command.order_id, command.sku, command.quantity)
-        await uow.reservations.add(reservation)
+        putaway = Putaway(command.shipment_id, command.shelf_id, command.quantity)
+        await uow.putaways.add(putaway)
         self._faults.check("nested")
-        return CommandResponse(result=reservation.id, events=reservation.clear_events())
+        return CommandResponse(result=putaway.id, events=putaway.clear_events())
 
 
-class GetOrderHandler(QueryHandler[str | None]):
-    async def handle(self, query: GetOrderQuery) -> QueryResponse[str | None]:
-        uow: ShopUnitOfWork = get_current_uow()
-        order = await uow.orders.find(query.order_id)
-        return QueryResponse(result=order.customer_id if order else None)
+class FindShipmentHandler(QueryHandler[str | None]):
+    async def handle(self, query: FindShipmentQuery) -> QueryResponse[str | None]:
+        uow: WarehouseUnitOfWork = get_current_uow()
+        shipment = await uow.shipments.find(query.shipment_id)
+        return QueryResponse(result=shipment.supplier if shipment else None)
 
 
 class RecordingMiddleware:
@@ -190,19 +166,19 @@ class RecordingMiddleware:
         self._faults = faults
 
     async def __call__(self, message: Any, next: Any) -> Any:
-        self._seen.middleware_calls.append(f"{self._name}>{type(message).__name__}")
-        if isinstance(message, ReserveStockCommand):
+        self._seen.middleware_calls.append((self._name, "enters", type(message).__name__))
+        if isinstance(message, PutAwayCommand):
             self._faults.check("middleware")
         response = await next(message)
-        self._seen.middleware_calls.append(f"{self._name}<{type(message).__name__}")
+        self._seen.middleware_calls.append((self._name, "leaves", type(message).__name__))
         return response
 
 
-# --- the assembled shop ---------------------------------------------------------------------
+# --- the assembled warehouse ----------------------------------------------------------------
 
 
 @dataclass
-class Shop:
+class Warehouse:
     mediator: Mediator
     registry: HandlerRegistry
     middleware: MiddlewareRegistry
@@ -216,7 +192,7 @@ class Shop:
         return sorted(self.store.keys(collection))
 
 
-def build_shop(*, middleware_priorities: dict[str, int] | None = None) -> Shop:
+def build_warehouse(*, middleware_priorities: dict[str, int] | None = None) -> Warehouse:
     store = InMemoryStore()
     journal = Journal()
     faults = Faults()
@@ -228,20 +204,20 @@ def build_shop(*, middleware_priorities: dict[str, int] | None = None) -> Shop:
         middleware.register(RecordingMiddleware(name, seen, faults), priority=priority)
     mediator = Mediator(
         registry=registry,
-        uow_factory=lambda: ShopUnitOfWork(store, journal),
+        uow_factory=lambda: WarehouseUnitOfWork(store, journal),
         middleware_registry=middleware,
         event_dispatcher=dispatcher,
     )
     registry.register_command_handler(
-        PlaceOrderCommand, lambda: PlaceOrderHandler(mediator, faults, seen)
+        ReceiveShipmentCommand, lambda: ReceiveShipmentHandler(mediator, faults, seen)
     )
-    registry.register_command_handler(ReserveStockCommand, ReserveStockHandler(faults, seen))
-    registry.register_query_handler(GetOrderQuery, GetOrderHandler)
+    registry.register_command_handler(PutAwayCommand, PutAwayHandler(faults, seen))
+    registry.register_query_handler(FindShipmentQuery, FindShipmentHandler)
 
     async def record_event(event: DomainEvent) -> None:
         seen.events.append(event)
         faults.check("event_handler")
 
-    registry.register_event_handler(OrderPlaced, record_event)
-    registry.register_event_handler(StockReserved, record_event)
-    return Shop(mediator, registry, middleware, store, journal, faults, seen, dispatcher)
+    registry.register_event_handler(ShipmentReceived, record_event)
+    registry.register_event_handler(GoodsPutAway, record_event)
+    return Warehouse(mediator, registry, middleware, store, journal, faults, seen, dispatcher)
