@@ -1,1 +1,1 @@
-"""cqrs_ddd_core: the CQRS/DDD kernel specified in spec/cqrs-layer.md."""
+"""cqrs_ddd_core: a small CQRS/DDD kernel - mediator, unit of work, locks, outbox, consumers."""

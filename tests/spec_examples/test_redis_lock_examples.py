@@ -1,4 +1,4 @@
-"""spec/cqrs-layer.md's examples that lock with ``redis_lock``, run as written on real Redis.
+"""The spec's examples that lock with ``redis_lock``, run as written on real Redis.
 
 The other example files fill ``redis_lock`` in with a local strategy; here it is what its name
 says: ``RedisLockStrategy.from_url(REDIS_URL)`` (``redis://127.0.0.1:6379/0`` unless

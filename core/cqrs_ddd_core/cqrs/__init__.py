@@ -1,1 +1,1 @@
-"""The CQRS layer of spec/cqrs-layer.md: one module per component, named as the spec names it."""
+"""The CQRS layer: one module per component, each named after the component it holds."""
