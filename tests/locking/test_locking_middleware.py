@@ -1,4 +1,12 @@
-"""`LockingMiddleware` with the real `Mediator`: locks live as long as the root's transaction."""
+"""`LockingMiddleware` with the real `Mediator`: locks live as long as the root's transaction.
+
+The stock room of `tests/warehouse/stock_moves.py` moves stock between shelves; a move locks
+both shelves, and a replenishment sends a nested move that re-enters its parent's lock.
+
+The thing to notice: the locks are looked at *from inside* the handler and the commit
+(``inside_move``, ``while_committing``), so each test sees what another command would meet at
+that moment - and the control experiment shows what goes wrong when the lock ends earlier.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +24,11 @@ from cqrs_ddd_core.middleware.registry import MiddlewareRegistry, Next
 from cqrs_ddd_core.ports.locking import LockInfo
 from cqrs_ddd_core.primitives.exceptions import ConcurrencyError, LockAcquisitionError
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
-from tests.locking.bank import Bank, PayInvoiceCommand, TransferFundsCommand
+from tests.warehouse.domain import NotEnoughStockError
+from tests.warehouse.stock_moves import MoveStockCommand, ReplenishCommand, StockRoom, shelf
 
-ALICE = ResourceIdentifier("Account", "alice")
-BOB = ResourceIdentifier("Account", "bob")
+SHELF_A = shelf("A")
+SHELF_B = shelf("B")
 
 
 def held(locks: list[LockInfo]) -> dict[ResourceIdentifier, int]:
@@ -27,185 +36,171 @@ def held(locks: list[LockInfo]) -> dict[ResourceIdentifier, int]:
 
 
 @pytest.fixture
-async def bank() -> Bank:
-    bank = Bank(InMemoryLockStrategy())
-    await bank.open_accounts({"alice": 100, "bob": 100, "carol": 100})
-    return bank
+async def room() -> StockRoom:
+    room = StockRoom(InMemoryLockStrategy())
+    await room.stock_shelves({"A": 100, "B": 100, "C": 100})
+    return room
 
 
 async def test_the_locks_are_held_while_the_handler_runs_and_released_after_commit(
-    bank: Bank,
+    room: StockRoom,
 ) -> None:
     seen: list[dict[ResourceIdentifier, int]] = []
 
-    async def look(_: TransferFundsCommand) -> None:
-        seen.append(held(await bank.locks.get_active_locks()))
+    async def look(_: MoveStockCommand) -> None:
+        seen.append(held(await room.locks.get_active_locks()))
 
-    bank.inside_transfer = look
-    await bank.mediator.send(
-        TransferFundsCommand(from_account="alice", to_account="bob", amount=30)
-    )
+    room.inside_move = look
+    await room.mediator.send(MoveStockCommand(from_shelf="A", to_shelf="B", quantity=30))
 
-    assert seen == [{ALICE: 1, BOB: 1}]
-    assert await bank.locks.get_active_locks() == []
-    assert bank.balances() == {"alice": 70, "bob": 130, "carol": 100}
+    assert seen == [{SHELF_A: 1, SHELF_B: 1}]
+    assert await room.locks.get_active_locks() == []
+    assert room.quantities() == {"A": 70, "B": 130, "C": 100}
 
 
-async def test_the_locks_are_still_held_during_the_roots_commit(bank: Bank) -> None:
+async def test_the_locks_are_still_held_during_the_roots_commit(room: StockRoom) -> None:
     seen: list[dict[ResourceIdentifier, int]] = []
 
     async def look() -> None:
-        seen.append(held(await bank.locks.get_active_locks()))
+        seen.append(held(await room.locks.get_active_locks()))
 
-    bank.while_committing = look
-    await bank.mediator.send(
-        TransferFundsCommand(from_account="alice", to_account="bob", amount=30)
-    )
+    room.while_committing = look
+    await room.mediator.send(MoveStockCommand(from_shelf="A", to_shelf="B", quantity=30))
 
-    assert seen == [{ALICE: 1, BOB: 1}]
-    assert await bank.locks.get_active_locks() == []
+    assert seen == [{SHELF_A: 1, SHELF_B: 1}]
+    assert await room.locks.get_active_locks() == []
 
 
-async def test_the_locks_are_released_after_a_rollback(bank: Bank) -> None:
-    with pytest.raises(Exception, match="cannot pay 500"):
-        await bank.mediator.send(
-            TransferFundsCommand(from_account="alice", to_account="bob", amount=500)
-        )
+async def test_the_locks_are_released_after_a_rollback(room: StockRoom) -> None:
+    with pytest.raises(NotEnoughStockError, match="cannot take 500"):
+        await room.mediator.send(MoveStockCommand(from_shelf="A", to_shelf="B", quantity=500))
 
-    assert await bank.locks.get_active_locks() == []
-    assert bank.balances() == {"alice": 100, "bob": 100, "carol": 100}
-    assert bank.commits == 0
+    assert await room.locks.get_active_locks() == []
+    assert room.quantities() == {"A": 100, "B": 100, "C": 100}
+    assert room.commits == 0
 
 
-async def test_a_command_that_cannot_get_its_lock_never_runs_its_handler(bank: Bank) -> None:
-    bank = Bank(bank.locks, lock_timeout=0.05, store=bank.store)
-    section = CriticalSection([BOB], bank.locks, session_id="someone-else")
+async def test_a_command_that_cannot_get_its_lock_never_runs_its_handler(
+    room: StockRoom,
+) -> None:
+    room = StockRoom(room.locks, lock_timeout=0.05, store=room.store)
+    section = CriticalSection([SHELF_B], room.locks, session_id="someone-else")
     async with section:
         with pytest.raises(LockAcquisitionError) as caught:
-            await bank.mediator.send(
-                TransferFundsCommand(from_account="alice", to_account="bob", amount=30)
-            )
+            await room.mediator.send(MoveStockCommand(from_shelf="A", to_shelf="B", quantity=30))
 
-        assert caught.value.resource == BOB
+        assert caught.value.resource == SHELF_B
         assert caught.value.timeout == 0.05
         assert "'someone-else'" in caught.value.reason
-        assert bank.handled == []
-        assert held(await bank.locks.get_active_locks()) == {BOB: 1}  # alice was let go
-    assert bank.balances() == {"alice": 100, "bob": 100, "carol": 100}
+        assert room.handled == []
+        assert held(await room.locks.get_active_locks()) == {SHELF_B: 1}  # A was let go
+    assert room.quantities() == {"A": 100, "B": 100, "C": 100}
 
 
-async def test_a_handlers_own_error_is_not_retried(bank: Bank) -> None:
-    with pytest.raises(Exception, match="cannot pay"):
-        await bank.mediator.send(
-            TransferFundsCommand(from_account="alice", to_account="bob", amount=500)
-        )
+async def test_a_handlers_own_error_is_not_retried(room: StockRoom) -> None:
+    with pytest.raises(NotEnoughStockError, match="cannot take"):
+        await room.mediator.send(MoveStockCommand(from_shelf="A", to_shelf="B", quantity=500))
 
-    assert len(bank.handled) == 1
+    assert len(room.handled) == 1
 
 
-async def test_a_nested_command_re_enters_its_parents_lock(bank: Bank) -> None:
+async def test_a_nested_command_re_enters_its_parents_lock(room: StockRoom) -> None:
     seen: list[dict[ResourceIdentifier, int]] = []
 
-    async def look(_: TransferFundsCommand) -> None:
-        seen.append(held(await bank.locks.get_active_locks()))
+    async def look(_: MoveStockCommand) -> None:
+        seen.append(held(await room.locks.get_active_locks()))
 
-    bank.inside_transfer = look
+    room.inside_move = look
     await asyncio.wait_for(
-        bank.mediator.send(PayInvoiceCommand(payer="alice", merchant="bob", amount=40)), 5
+        room.mediator.send(ReplenishCommand(reserve="A", pick_face="B", quantity=40)), 5
     )
 
-    assert seen == [{ALICE: 2, BOB: 1}]  # alice entered twice: by the parent, then nested
-    assert await bank.locks.get_active_locks() == []
-    assert bank.balances() == {"alice": 60, "bob": 140, "carol": 100}
+    assert seen == [{SHELF_A: 2, SHELF_B: 1}]  # A entered twice: by the parent, then nested
+    assert await room.locks.get_active_locks() == []
+    assert room.quantities() == {"A": 60, "B": 140, "C": 100}
 
 
-async def test_unrelated_commands_wait_for_each_others_locks(bank: Bank) -> None:
+async def test_moves_sharing_a_shelf_wait_until_the_first_has_committed(room: StockRoom) -> None:
     timeline: list[str] = []
-    bank.commit_delay = 0.02
+    room.commit_delay = 0.02
 
-    async def enter(command: TransferFundsCommand) -> None:
-        timeline.append(f"{command.from_account} handled")
+    async def enter(command: MoveStockCommand) -> None:
+        timeline.append(f"{command.from_shelf} handled")
 
     async def committing() -> None:
         timeline.append("committing")
 
-    bank.inside_transfer = enter
-    bank.while_committing = committing
+    room.inside_move = enter
+    room.while_committing = committing
     await asyncio.wait_for(
         asyncio.gather(
-            bank.mediator.send(
-                TransferFundsCommand(from_account="alice", to_account="bob", amount=10)
-            ),
-            bank.mediator.send(
-                TransferFundsCommand(from_account="bob", to_account="alice", amount=20)
-            ),
+            room.mediator.send(MoveStockCommand(from_shelf="A", to_shelf="B", quantity=10)),
+            room.mediator.send(MoveStockCommand(from_shelf="B", to_shelf="A", quantity=20)),
         ),
         5,
     )
 
-    # The second transfer's handler starts only after the first one has committed.
-    assert timeline == ["alice handled", "committing", "bob handled", "committing"]
-    assert bank.balances() == {"alice": 110, "bob": 90, "carol": 100}
+    # The second move's handler starts only after the first one has committed.
+    assert timeline == ["A handled", "committing", "B handled", "committing"]
+    assert room.quantities() == {"A": 110, "B": 90, "C": 100}
 
 
-async def test_concurrent_transfers_through_the_mediator_lose_nothing(bank: Bank) -> None:
-    bank.commit_delay = 0.001
-    names = ["alice", "bob", "carol"]
-    transfers = [
-        TransferFundsCommand(from_account=names[i % 3], to_account=names[(i + 1) % 3], amount=1)
+async def test_concurrent_moves_through_the_mediator_lose_no_stock(room: StockRoom) -> None:
+    room.commit_delay = 0.001
+    names = ["A", "B", "C"]
+    moves = [
+        MoveStockCommand(from_shelf=names[i % 3], to_shelf=names[(i + 1) % 3], quantity=1)
         for i in range(60)
     ]
 
-    await asyncio.wait_for(asyncio.gather(*(bank.mediator.send(t) for t in transfers)), 30)
+    await asyncio.wait_for(asyncio.gather(*(room.mediator.send(m) for m in moves)), 30)
 
-    assert bank.balances() == {"alice": 100, "bob": 100, "carol": 100}
-    assert bank.commits == 60
+    assert room.quantities() == {"A": 100, "B": 100, "C": 100}
+    assert room.commits == 60
 
 
 class ReleasingWhenTheHandlerReturns:
     """The tempting mistake: a lock released before the commit."""
 
-    def __init__(self, bank: Bank) -> None:
-        self._bank = bank
+    def __init__(self, room: StockRoom) -> None:
+        self._room = room
 
     async def __call__(self, message: Any, next: Next) -> Any:
-        async with CriticalSection(message.get_critical_resources(), self._bank.locks):
+        async with CriticalSection(message.get_critical_resources(), self._room.locks):
             return await next(message)
 
 
-async def test_releasing_before_the_commit_lets_a_transfer_read_a_stale_balance() -> None:
-    # The control experiment for the on_close release: same transfers, lock released early.
+async def test_releasing_before_the_commit_lets_a_move_read_a_stale_quantity() -> None:
+    # The control experiment for the on_close release: same moves, lock released early.
     middleware = MiddlewareRegistry()
-    bank = Bank(InMemoryLockStrategy(), middleware=middleware, commit_delay=0.02)
-    middleware.register(ReleasingWhenTheHandlerReturns(bank))
-    await bank.open_accounts({"alice": 100, "bob": 100})
+    room = StockRoom(InMemoryLockStrategy(), middleware=middleware, commit_delay=0.02)
+    middleware.register(ReleasingWhenTheHandlerReturns(room))
+    await room.stock_shelves({"A": 100, "B": 100})
 
     outcomes = await asyncio.gather(
-        bank.mediator.send(TransferFundsCommand(from_account="alice", to_account="bob", amount=10)),
-        bank.mediator.send(TransferFundsCommand(from_account="bob", to_account="alice", amount=20)),
+        room.mediator.send(MoveStockCommand(from_shelf="A", to_shelf="B", quantity=10)),
+        room.mediator.send(MoveStockCommand(from_shelf="B", to_shelf="A", quantity=20)),
         return_exceptions=True,
     )
 
     assert any(isinstance(outcome, ConcurrencyError) for outcome in outcomes)
 
 
-class AccountBalanceQuery(Query[int]):
-    account: str
+class ShelfQuantityQuery(Query[int]):
+    shelf_id: str
 
 
-class AccountBalanceHandler(QueryHandler[int]):
-    def __init__(self, bank: Bank) -> None:
-        self._bank = bank
+class ShelfQuantityHandler(QueryHandler[int]):
+    def __init__(self, room: StockRoom) -> None:
+        self._room = room
 
-    async def handle(self, query: AccountBalanceQuery) -> QueryResponse[int]:
-        return QueryResponse(result=self._bank.balances()[query.account])
+    async def handle(self, query: ShelfQuantityQuery) -> QueryResponse[int]:
+        return QueryResponse(result=self._room.quantities()[query.shelf_id])
 
 
-async def test_queries_pass_through_without_locks(bank: Bank) -> None:
-    bank.registry.register_query_handler(AccountBalanceQuery, AccountBalanceHandler(bank))
-    async with CriticalSection([ALICE], bank.locks, session_id="a-long-transfer"):
-        response = await asyncio.wait_for(
-            bank.mediator.send(AccountBalanceQuery(account="alice")), 1
-        )
+async def test_queries_pass_through_without_locks(room: StockRoom) -> None:
+    room.registry.register_query_handler(ShelfQuantityQuery, ShelfQuantityHandler(room))
+    async with CriticalSection([SHELF_A], room.locks, session_id="a-long-move"):
+        response = await asyncio.wait_for(room.mediator.send(ShelfQuantityQuery(shelf_id="A")), 1)
 
     assert response.result == 100
