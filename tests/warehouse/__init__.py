@@ -4,9 +4,9 @@ Why a warehouse: everyone knows what it does, it has nothing to do with the real
 (ordering and billing), and its everyday work shows every pattern of the core:
 
 * **receiving a shipment** creates a `Shipment` and puts the goods away with a *nested*
-  command that creates a `Putaway` - two aggregates, one unit of work (`in_memory.py`);
+  command that creates a `Putaway` - two aggregates, one unit of work (`receiving.py`);
 * **moving stock** between two shelves locks *both* shelves, like any transfer
-  (`in_memory.py`, `MoveStockCommand`);
+  (`stock_moves.py`, `MoveStockCommand`);
 * its tables are mapped with repositories and created by a migration on the core's
   migrations branch (`sql.py`, `migrations/`);
 * the **storefront**, another context, hears of each shipment through the outbox, the
