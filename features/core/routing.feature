@@ -1,10 +1,26 @@
 Feature: Routing
-  An event class names its audience with @route_to: "integration" events go to the broker
-  through the outbox, "notifications" to the notifications outbox, and events with no route
-  stay in-process (they update the read model). Nothing leaves before the command commits.
+  Every event has an audience: "integration" events go to the broker through the outbox,
+  "notifications" to the notifications outbox, and events with no route stay in-process (they
+  update the read model). Nothing leaves before the command commits. There are three ways to
+  say who hears what: a route table in the composition root (what the services use), a
+  route_to mark on the event class, and a publishing event handler.
 
   Background:
     Given a warehouse that routes its events
+
+  Scenario: A route table decides alone where each event goes
+    Given a warehouse whose route table sends "ShipmentAnnounced" to the broker and to the notifications
+    When the warehouse registers shipment "s-7"
+    Then the broker eventually receives "ShipmentAnnounced" of shipment "s-7" exactly once
+    And the notifications publisher eventually receives "ShipmentAnnounced" of shipment "s-7"
+    And the read model noted shipment "s-7" in-process
+    And no "SupplierThanked" left the process
+
+  Scenario: A publishing event handler sends the events it handles through the outbox
+    Given a warehouse whose "SupplierThanked" events are handled by a publishing event handler
+    When the warehouse registers shipment "s-8"
+    Then the notifications publisher eventually receives "SupplierThanked" of shipment "s-8"
+    And no "ShipmentAnnounced" left the process
 
   Scenario: Each event goes where its class is routed
     When the warehouse registers shipment "s-1"

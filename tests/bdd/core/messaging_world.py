@@ -15,6 +15,7 @@ letters, routing); each feature's own steps are in its test module.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +108,14 @@ def messaging(run: Run) -> Any:
     run(asyncio.wait_for, shut_down(), 10)
 
 
-def build_warehouse(world: Messaging, outbox_publisher: Any, *, routed: bool) -> None:
+def build_warehouse(
+    world: Messaging,
+    outbox_publisher: Any | None,
+    *,
+    routed: bool,
+    event_handlers: Sequence[tuple[type[DomainEvent], Any]] = (),
+) -> None:
+    """The warehouse's mediator; with ``outbox_publisher``, an `OutboxMiddleware` over it."""
     handlers = HandlerRegistry()
     handlers.register_command_handler(RegisterShipmentCommand, RegisterShipmentHandler(routed))
 
@@ -115,8 +123,11 @@ def build_warehouse(world: Messaging, outbox_publisher: Any, *, routed: bool) ->
         world.read_model.append(event.shipment_id)
 
     handlers.register_event_handler(ShipmentNoted, note)
+    for event_type, handler in event_handlers:
+        handlers.register_event_handler(event_type, handler)
     middleware = MiddlewareRegistry()
-    middleware.register(OutboxMiddleware(outbox_publisher), priority=20)
+    if outbox_publisher is not None:
+        middleware.register(OutboxMiddleware(outbox_publisher), priority=20)
     world.mediator = Mediator(
         handlers, lambda: InMemoryUnitOfWork(world.warehouse_store), middleware_registry=middleware
     )

@@ -1,4 +1,7 @@
-"""Scenarios: features/core/routing.feature - each event goes where its class is routed.
+"""Scenarios: features/core/routing.feature - each event goes where it is routed.
+
+Three ways to route, one scenario each: a `RouteTable` (the services' way), ``@route_to`` on
+the event classes with a `TopicRoutingPublisher`, and a `PublishingEventHandler`.
 
 Shared steps (registering a shipment, what the broker receives): messaging_world.py.
 """
@@ -10,9 +13,12 @@ import asyncio
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
+from cqrs_ddd_core.cqrs.publishers.handler import PublishingEventHandler
+from cqrs_ddd_core.cqrs.publishers.route_table import INTEGRATION, NOTIFICATIONS, RouteTable
 from cqrs_ddd_core.cqrs.publishers.routing import TopicRoutingPublisher
 from tests.bdd.core.messaging_world import *  # noqa: F403 - the steps are fixtures pytest-bdd finds by name
 from tests.bdd.core.messaging_world import Messaging, build_warehouse, new_outbox, wait_until
+from tests.warehouse.messaging import ShipmentAnnounced, SupplierThanked
 
 scenarios("core/routing.feature")
 
@@ -28,6 +34,35 @@ def warehouse_with_router(messaging: Messaging) -> None:
         }
     )
     build_warehouse(messaging, router, routed=True)
+
+
+@given(
+    'a warehouse whose route table sends "ShipmentAnnounced" to the broker and to the notifications'
+)
+def warehouse_with_route_table(messaging: Messaging) -> None:
+    # SupplierThanked is marked @route_to("notifications"), but the table does not list it:
+    # the table alone decides, so it stays in-process.
+    table = RouteTable(
+        routes={ShipmentAnnounced: [INTEGRATION, NOTIFICATIONS]},
+        destinations={
+            INTEGRATION: new_outbox(messaging, messaging.outbox_storage, messaging.broker),
+            NOTIFICATIONS: new_outbox(messaging, InMemoryOutboxStorage(), messaging.notifications),
+        },
+    )
+    build_warehouse(messaging, table, routed=True)
+
+
+@given(
+    parsers.parse(
+        'a warehouse whose "SupplierThanked" events are handled by a publishing event handler'
+    )
+)
+def warehouse_with_publishing_handler(messaging: Messaging) -> None:
+    # No outbox middleware at all: the handler itself hands the event to a transactional
+    # publisher (an outbox), so it leaves only if the command commits.
+    notifications = new_outbox(messaging, InMemoryOutboxStorage(), messaging.notifications)
+    publishing = PublishingEventHandler(notifications)
+    build_warehouse(messaging, None, routed=True, event_handlers=[(SupplierThanked, publishing)])
 
 
 @given(parsers.parse('a router with a route only for "{topic}"'))
