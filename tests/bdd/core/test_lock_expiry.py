@@ -1,14 +1,15 @@
-"""Scenarios: features/core/lock_expiry.feature (RedisLockStrategy on real Redis, SQL accounts).
+"""Scenarios: features/core/lock_expiry.feature (RedisLockStrategy on real Redis, SQL shelves).
 
 What a ttl lock cannot promise, and what keeps the books straight anyway. Two holders stand
 for two processes: each has an event loop, a Redis client and a database engine of its own.
 The thing to notice is how holder A "pauses": a blocking call on its own event loop, so nothing
 of A runs - not even a heartbeat that would `extend` its lock - while Redis expires A's lock and
-B takes it. When A wakes up, the only thing between its stale copy and B's newer balance is the
-account's optimistic ``version`` in the ``UPDATE ... WHERE version = :read``.
+B takes it. When A wakes up, the only thing between its stale copy and B's newer count is the
+shelf's optimistic ``version`` in the ``UPDATE ... WHERE version = :read``.
 
-The accounts are read and written in separate transactions (as the lock stress workload does):
-the lock alone is meant to keep writers apart, which is exactly the trust a pause betrays.
+The warehouse's shelves (tests/warehouse/) are read and written in separate transactions (as
+the lock stress workload does): the lock alone is meant to keep writers apart, which is exactly
+the trust a pause betrays.
 """
 
 from __future__ import annotations
@@ -24,60 +25,23 @@ from typing import Any
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from pytest_bdd import given, parsers, scenarios, then, when
-from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from cqrs_ddd_core.adapters.redis.locking import RedisLockStrategy
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
-from cqrs_ddd_core.adapters.sqlalchemy.repository import SqlAlchemyRepository
-from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from cqrs_ddd_core.domain.aggregate import AggregateRoot
 from cqrs_ddd_core.primitives.exceptions import ConcurrencyError, LockReleaseError
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
+from tests.warehouse.domain import Shelf
+from tests.warehouse.sql import WarehouseSqlUnitOfWork, shelves
+from tests.warehouse.stock_moves import shelf as shelf_lock
 
 pytestmark = pytest.mark.redis
 
 scenarios("core/lock_expiry.feature")
 
 WAIT = 10.0  # how long B may wait for A's lock: far above the ttl, never reached when correct
-
-# --- the accounts: an aggregate with an optimistic version, in a SQLite file --------------
-
-metadata = MetaData()
-accounts = Table(
-    "lock_expiry_accounts",
-    metadata,
-    Column("id", String(20), primary_key=True),
-    Column("balance", Integer, nullable=False),
-    Column("version", Integer, nullable=False),
-)
-
-
-class Account(AggregateRoot):
-    def __init__(self, id: str, balance: int) -> None:
-        super().__init__(id)
-        self.balance = balance
-
-    def withdraw(self, amount: int) -> None:
-        self.balance -= amount
-
-
-class AccountRepository(SqlAlchemyRepository[Account]):
-    table = accounts
-
-    def _to_row(self, aggregate: Account) -> dict[str, Any]:
-        return {"balance": aggregate.balance}
-
-    def _from_row(self, row: RowMapping) -> Account:
-        return Account(row["id"], row["balance"])
-
-
-class BankUnitOfWork(SqlAlchemyUnitOfWork):
-    @property
-    def accounts(self) -> AccountRepository:
-        return AccountRepository(self.session)
-
 
 # --- two holders, as two processes would be --------------------------------------------------
 
@@ -91,12 +55,12 @@ class Holder:
     locks: RedisLockStrategy
     engine: AsyncEngine
     token: str | None = None
-    account: Account | None = None
+    shelf: Shelf | None = None
     write_error: ConcurrencyError | None = None
     release_error: LockReleaseError | None = None
 
-    def uow(self) -> BankUnitOfWork:
-        return BankUnitOfWork(async_sessionmaker(self.engine, expire_on_commit=False))
+    def uow(self) -> WarehouseSqlUnitOfWork:
+        return WarehouseSqlUnitOfWork(async_sessionmaker(self.engine, expire_on_commit=False))
 
     def call(self, fn: Any, *args: Any) -> Any:
         return self.portal.call(fn, *args)
@@ -124,7 +88,7 @@ def holder_a_loop() -> Iterator[BlockingPortal]:
 @pytest.fixture
 def world(tmp_path: Path, portal: BlockingPortal, holder_a_loop: BlockingPortal) -> Iterator[World]:
     # Depends on both loops, so its clean-up runs while they still do.
-    world = World(f"sqlite+aiosqlite:///{tmp_path / 'bank.db'}")
+    world = World(f"sqlite+aiosqlite:///{tmp_path / 'warehouse.db'}")
     yield world
     world.wake_up.set()  # never leave A's loop blocked, whatever failed
     for holder in world.holders.values():
@@ -136,20 +100,20 @@ def resource(name: str) -> ResourceIdentifier:
     return ResourceIdentifier(*name.split(":", 1))
 
 
-@given(parsers.parse('account "{account_id}" holds {balance:d} in the database'))
-def an_account(world: World, portal: BlockingPortal, account_id: str, balance: int) -> None:
-    async def open_account() -> None:
+@given(parsers.parse('shelf "{shelf_id}" holds {quantity:d} units in the database'))
+def a_shelf(world: World, portal: BlockingPortal, shelf_id: str, quantity: int) -> None:
+    async def stock_shelf() -> None:
         engine = create_engine(world.database_url)
         try:
             async with engine.begin() as connection:
-                await connection.run_sync(metadata.create_all)
+                await connection.run_sync(shelves.create)
                 await connection.execute(
-                    accounts.insert().values(id=account_id, balance=balance, version=1)
+                    shelves.insert().values(id=shelf_id, quantity=quantity, version=1)
                 )
         finally:
             await engine.dispose()
 
-    portal.call(open_account)
+    portal.call(stock_shelf)
 
 
 @given("two holders with locks in the same Redis")
@@ -175,7 +139,7 @@ def two_holders(
 
 @given(
     parsers.parse(
-        'holder "{name}" locked "{lock}" with a ttl of {ttl:g} seconds and read its balance'
+        'holder "{name}" locked "{lock}" with a ttl of {ttl:g} seconds and read its count'
     )
 )
 def locked_and_read(world: World, name: str, lock: str, ttl: float) -> None:
@@ -186,7 +150,7 @@ def locked_and_read(world: World, name: str, lock: str, ttl: float) -> None:
             resource(lock), timeout=WAIT, ttl=ttl, session_id=name
         )
         async with holder.uow() as uow:
-            holder.account = await uow.accounts.get(resource(lock).resource_id)
+            holder.shelf = await uow.shelves.get(resource(lock).resource_id)
 
     holder.call(lock_and_read)
 
@@ -203,23 +167,23 @@ def event_loop_stalls(world: World, name: str) -> None:
     assert world.stalled.wait(timeout=WAIT)
 
 
-@when(parsers.parse('holder "{name}" locks "{lock}", withdraws {amount:d} and commits'))
-def locks_withdraws_commits(world: World, name: str, lock: str, amount: int) -> None:
+@when(parsers.parse('holder "{name}" locks "{lock}", takes {amount:d} and commits'))
+def locks_takes_commits(world: World, name: str, lock: str, amount: int) -> None:
     holder = world.holder(name)
 
-    async def transfer() -> None:
+    async def take() -> None:
         # Waits until Redis expires the paused holder's lock - its ttl, nothing else, frees it.
         token = await holder.locks.acquire(resource(lock), timeout=WAIT, ttl=WAIT, session_id=name)
         try:
             async with holder.uow() as uow:
-                account = await uow.accounts.get(resource(lock).resource_id)
-                account.withdraw(amount)
-                await uow.accounts.save(account)
+                shelf = await uow.shelves.get(resource(lock).resource_id)
+                shelf.take(amount)
+                await uow.shelves.save(shelf)
                 await uow.commit()
         finally:
             await holder.locks.release(resource(lock), token)
 
-    holder.call(transfer)
+    holder.call(take)
 
 
 def _wake_up(world: World) -> None:
@@ -229,27 +193,25 @@ def _wake_up(world: World) -> None:
 
 
 @when(
-    parsers.parse(
-        'holder "{name}" wakes up, withdraws {amount:d} and writes with the version it read'
-    )
+    parsers.parse('holder "{name}" wakes up, takes {amount:d} and writes with the version it read')
 )
 def wakes_and_writes_guarded(world: World, name: str, amount: int) -> None:
     holder = world.holder(name)
     _wake_up(world)
 
     async def finish() -> None:
-        account = holder.account
-        assert account is not None
+        shelf = holder.shelf
+        assert shelf is not None
         assert holder.token is not None
-        account.withdraw(amount)
+        shelf.take(amount)
         try:
             async with holder.uow() as uow:
-                await uow.accounts.save(account)  # UPDATE ... WHERE version = <read version>
+                await uow.shelves.save(shelf)  # UPDATE ... WHERE version = <read version>
                 await uow.commit()
         except ConcurrencyError as refused:
             holder.write_error = refused
         try:
-            await holder.locks.release(resource(f"Account:{account.id}"), holder.token)
+            await holder.locks.release(shelf_lock(shelf.id), holder.token)
         except LockReleaseError as lost:
             holder.release_error = lost
 
@@ -258,7 +220,7 @@ def wakes_and_writes_guarded(world: World, name: str, amount: int) -> None:
 
 @when(
     parsers.parse(
-        'holder "{name}" wakes up, withdraws {amount:d} and writes without checking the version'
+        'holder "{name}" wakes up, takes {amount:d} and writes without checking the version'
     )
 )
 def wakes_and_writes_blindly(world: World, name: str, amount: int) -> None:
@@ -266,12 +228,12 @@ def wakes_and_writes_blindly(world: World, name: str, amount: int) -> None:
     _wake_up(world)
 
     async def finish() -> None:
-        account = holder.account
-        assert account is not None
-        account.withdraw(amount)
+        shelf = holder.shelf
+        assert shelf is not None
+        shelf.take(amount)
         async with holder.uow() as uow:
             await uow.session.execute(
-                update(accounts).where(accounts.c.id == account.id).values(balance=account.balance)
+                update(shelves).where(shelves.c.id == shelf.id).values(quantity=shelf.quantity)
             )
             await uow.commit()
 
@@ -279,14 +241,12 @@ def wakes_and_writes_blindly(world: World, name: str, amount: int) -> None:
 
 
 @then(
-    parsers.parse(
-        'holder "{name}"\'s write is refused because the account changed since it read it'
-    )
+    parsers.parse('holder "{name}"\'s write is refused because the shelf changed since it read it')
 )
 def write_refused(world: World, name: str) -> None:
     error = world.holder(name).write_error
     assert error is not None, "the stale write went through"
-    assert (error.identifier, error.expected_version) == ("acc-1", 1)
+    assert (error.identifier, error.expected_version) == ("S-1", 1)
 
 
 @then(parsers.parse('holder "{name}"\'s release fails because its ttl expired'))
@@ -296,30 +256,30 @@ def release_fails(world: World, name: str) -> None:
     assert "ttl expired" in error.reason
 
 
-def _account(world: World, account_id: str) -> RowMapping:
+def _shelf(world: World, shelf_id: str) -> RowMapping:
     holder = world.holder("B")
 
     async def read() -> RowMapping:
         async with holder.engine.connect() as connection:
-            result = await connection.execute(select(accounts).where(accounts.c.id == account_id))
+            result = await connection.execute(select(shelves).where(shelves.c.id == shelf_id))
             return result.mappings().one()
 
     row: RowMapping = holder.call(read)
     return row
 
 
-@then(parsers.parse('account "{account_id}" holds {balance:d} at version {version:d}'))
-def account_holds(world: World, account_id: str, balance: int, version: int) -> None:
-    row = _account(world, account_id)
-    assert (row["balance"], row["version"]) == (balance, version)
+@then(parsers.parse('shelf "{shelf_id}" holds {quantity:d} units at version {version:d}'))
+def shelf_holds(world: World, shelf_id: str, quantity: int, version: int) -> None:
+    row = _shelf(world, shelf_id)
+    assert (row["quantity"], row["version"]) == (quantity, version)
 
 
 @then(
     parsers.parse(
-        'account "{account_id}" holds {balance:d}, and holder "{name}"\'s withdrawal of '
+        'shelf "{shelf_id}" holds {quantity:d} units, and holder "{name}"\'s taking of '
         "{amount:d} is lost"
     )
 )
-def withdrawal_lost(world: World, account_id: str, balance: int) -> None:
-    # What A alone would have left: B's committed withdrawal was overwritten.
-    assert _account(world, account_id)["balance"] == balance
+def taking_lost(world: World, shelf_id: str, quantity: int) -> None:
+    # What A alone would have left: B's committed taking was overwritten.
+    assert _shelf(world, shelf_id)["quantity"] == quantity
