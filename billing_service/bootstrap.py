@@ -7,8 +7,9 @@ The thing to notice is the middleware's order: logging, then locking - `Transfer
 and `PayInvoiceCommand` hold their accounts until the transaction ends, in locks every replica
 shares (next to the database, `StorageRecipe(locks=True)`, or in Redis with ``LOCK_URL``) -
 then the outbox. The route table sends each payment result to ordering (``integration``)
-*and* to the customer (``notifications``). `build`'s seams ``relay`` and ``payment_bus`` (what the payment policy sends through) are for the
-fault-injection suite. Guide: docs/patterns/composition-root.md.
+*and* to the customer (``notifications``). `build`'s seams ``relay`` and ``payment_bus`` (what
+the payment policy sends through) are for the fault-injection suite.
+Guide: docs/patterns/composition-root.md.
 """
 
 from __future__ import annotations
