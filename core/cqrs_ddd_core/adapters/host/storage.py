@@ -89,9 +89,11 @@ class Storage:
         return True
 
     async def close(self) -> None:
-        await self.locks.aclose()  # a Redis strategy's connections; nothing for the others
-        for engine in self.engines:
-            await engine.dispose()
+        try:
+            await self.locks.aclose()  # a Redis strategy's connections; nothing for the others
+        finally:
+            for engine in self.engines:
+                await engine.dispose()
 
 
 def open_storage(
