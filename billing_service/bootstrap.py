@@ -5,16 +5,19 @@ and `build`, which hands them to the core's service host (`cqrs_ddd_core.adapter
 
 The thing to notice is the middleware's order: logging, then locking - `TransferFundsCommand`
 and `PayInvoiceCommand` hold their accounts until the transaction ends, in locks every replica
-shares (`StorageRecipe(locks=True)`) - then the outbox. The route table sends each payment
-result to ordering (``integration``) *and* to the customer (``notifications``). `build`'s
-seams ``relay`` and ``payment_bus`` (what the payment policy sends through) are for the
-fault-injection suite. Guide: docs/patterns/composition-root.md.
+shares (next to the database, `StorageRecipe(locks=True)`, or in Redis with ``LOCK_URL``) -
+then the outbox. The route table sends each payment result to ordering (``integration``)
+*and* to the customer (``notifications``). `build`'s seams ``relay`` and ``payment_bus`` (what
+the payment policy sends through) are for the fault-injection suite.
+Guide: docs/patterns/composition-root.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+
+from pydantic import PositiveFloat, field_validator
 
 from billing_service import api
 from billing_service.application.command_handlers import (
@@ -36,6 +39,7 @@ from billing_service.domain.errors import AccountAlreadyExistsError
 from billing_service.domain.events import PaymentCaptured, PaymentFailed
 from billing_service.infrastructure.memory import BillingInMemoryUnitOfWork
 from billing_service.infrastructure.sql import BillingSqlUnitOfWork
+from cqrs_ddd_core.adapters.host.locks import check_lock_url, redis_lock_strategy
 from cqrs_ddd_core.adapters.host.mediator import build_mediator
 from cqrs_ddd_core.adapters.host.plumbing import DEFAULT_RELAY, Plumbing, RelayOptions
 from cqrs_ddd_core.adapters.host.service import ServiceHost
@@ -62,12 +66,24 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/billing.db"
 MERCHANT_ACCOUNT = "merchant"
 
 
+# --8<-- [start:settings]
 class BillingSettings(ServiceSettings):
-    """`ServiceSettings`, and ``MERCHANT_ACCOUNT``: the account every payment goes to."""
+    """`ServiceSettings`, ``MERCHANT_ACCOUNT`` (the account every payment goes to) and where
+    the locks live: ``LOCK_URL`` unset keeps them in billing's database; ``redis://`` or
+    ``rediss://`` puts them in that Redis, under keys starting ``LOCK_PREFIX``."""
 
     port: int = 8002
     database_url: str = DEFAULT_DATABASE_URL
     merchant_account: str = MERCHANT_ACCOUNT
+    lock_url: str | None = None
+    lock_prefix: str = "billing:lock:"
+    lock_ttl_seconds: PositiveFloat = 30.0
+    """How long a lock outlives a holder that vanished (a crashed replica)."""
+
+    _lock_url_names_redis = field_validator("lock_url")(check_lock_url)
+
+
+# --8<-- [end:settings]
 
 
 STORAGE = StorageRecipe(
@@ -98,11 +114,13 @@ ROUTES: Routes = {
 # --8<-- [end:routes]
 
 
-def build_middleware(outbox: IMessagePublisher, locks: ILockStrategy) -> MiddlewareRegistry:
+def build_middleware(
+    outbox: IMessagePublisher, locks: ILockStrategy, *, lock_ttl: float = 30.0
+) -> MiddlewareRegistry:
     """Logging outermost; locks held until the transaction ends; events into the outbox."""
     middleware = MiddlewareRegistry()
     middleware.register(LoggingMiddleware(), priority=0)
-    middleware.register(LockingMiddleware(locks, timeout=10.0, ttl=30.0), priority=10)
+    middleware.register(LockingMiddleware(locks, timeout=10.0, ttl=lock_ttl), priority=10)
     middleware.register(OutboxMiddleware(RouteTable.through_outbox(ROUTES, outbox)), priority=20)
     return middleware
 
@@ -115,9 +133,16 @@ def build(
     relay: RelayOptions = DEFAULT_RELAY,
 ) -> ServiceHost:
     """Billing from its settings, on the shared ``broker`` if one is given."""
-    plumbing = Plumbing.open(settings, STORAGE, broker=broker, relay=relay)
+    locks = (
+        redis_lock_strategy(settings.lock_url, prefix=settings.lock_prefix)
+        if settings.lock_url is not None
+        else None  # next to the database (StorageRecipe(locks=True))
+    )
+    plumbing = Plumbing.open(settings, STORAGE, broker=broker, relay=relay, locks=locks)
     storage = plumbing.storage
-    middleware = build_middleware(plumbing.outbox, storage.locks)
+    middleware = build_middleware(
+        plumbing.outbox, storage.locks, lock_ttl=settings.lock_ttl_seconds
+    )
     mediator = build_mediator(register_handlers, storage.uow_factory, middleware)
     consumer = orders_consumer(
         plumbing.broker.consumer,

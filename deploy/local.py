@@ -3,7 +3,9 @@
 For machines without Docker: the services run against the RabbitMQ and PostgreSQL already
 running on this machine, each with a database of its own (created if missing), exactly as
 docker-compose.yml wires them. ``--billing-replicas 2`` starts two billing processes that
-compete for one queue. PIDs and logs go to var/local/.
+compete for one queue. Billing keeps its locks in its database, or in Redis when ``LOCK_URL``
+is set (``LOCK_URL=redis://127.0.0.1:6379/0 just up-local``), as compose does. PIDs and logs
+go to var/local/.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -40,6 +43,11 @@ async def _create_databases(names: list[str]) -> None:
         await connection.close()
 
 
+def billing_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """What billing gets besides the cluster's URLs: ``LOCK_URL`` when it is set."""
+    return {"LOCK_URL": environ["LOCK_URL"]} if environ.get("LOCK_URL") else {}
+
+
 def up(billing_replicas: int) -> int:
     STATE.mkdir(parents=True, exist_ok=True)
     asyncio.run(_create_databases(["ordering", "billing"]))
@@ -49,8 +57,10 @@ def up(billing_replicas: int) -> int:
         {name: f"{POSTGRES_URL}/{name}" for name in ("ordering", "billing")},
     )
     cluster.add("ordering", port=8001)
+    billing = billing_env(os.environ)
     for replica in range(billing_replicas):
-        cluster.add("billing", port=8002 + replica)
+        cluster.add("billing", port=8002 + replica, env=billing)
+    print(f"billing's locks: {'Redis (LOCK_URL)' if billing else 'its database'}")
     try:
         cluster.start()
     except (RuntimeError, TimeoutError) as error:

@@ -1,4 +1,5 @@
-"""docker-compose.yml: valid against the compose specification, and wired consistently.
+"""docker-compose.yml (and `just up-local`): valid against the compose specification, and
+wired consistently.
 
 No Docker engine runs on our machines, so the file is checked offline: the schema by
 check-jsonschema's bundled compose schema, the cross-references (which the schema cannot
@@ -11,8 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
+
+from billing_service.bootstrap import BillingSettings
+from deploy.local import billing_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,3 +73,26 @@ def test_the_services_run_modules_that_exist() -> None:
         assert command[:2] == ["python", "-m"]
         module = command[2]
         assert (ROOT / module / "__main__.py").exists(), f"{module} has no __main__.py"
+
+
+def test_billing_takes_its_locks_from_the_redis_service_it_waits_for() -> None:
+    services = _compose()["services"]
+    billing = services["billing"]
+    lock_url = billing["environment"]["LOCK_URL"]
+    assert BillingSettings(lock_url=lock_url).lock_url == lock_url  # accepted at start
+    assert urlsplit(lock_url).hostname == "redis"
+    assert "redis" in services
+    assert billing["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_redis_has_no_password_so_it_is_published_on_loopback_only() -> None:
+    ports = _compose()["services"]["redis"]["ports"]
+    assert ports
+    assert all(str(port).startswith("127.0.0.1:") for port in ports)
+
+
+def test_up_local_passes_lock_url_to_billing_when_it_is_set() -> None:
+    assert billing_env({"LOCK_URL": "redis://127.0.0.1:6379/0"}) == {
+        "LOCK_URL": "redis://127.0.0.1:6379/0"
+    }
+    assert billing_env({}) == {}

@@ -1,7 +1,8 @@
 """Fixtures of the fault-injection suite (``pytest -m reliability``).
 
 Each test gets a virtual host of its own (`vhost_url`) and, on PostgreSQL, a fresh database
-per service (`postgres_urls`) - see tests/isolation.py; a `BrokerProxy` to pull the plug on
+per service (`postgres_urls`) and a Redis key prefix (`lock_prefix`) - see tests/isolation.py;
+a `BrokerProxy` to pull the plug on
 (`broker_proxy`); and clusters of service processes (`make_cluster`, over deploy/cluster.py)
 that are killed after the test, with the tail of every process's log printed when it failed.
 """
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from deploy.cluster import Cluster
-from tests.isolation import own_databases, own_vhost, require_vhosts
+from tests.isolation import own_databases, own_redis_prefix, own_vhost, require_vhosts
 from tests.reliability.broker_proxy import BrokerProxy
 from tests.reliability.shop import MakeCluster
 
@@ -45,6 +46,13 @@ def postgres_urls(postgres_url: str) -> Iterator[dict[str, str]]:
     """A fresh PostgreSQL database per service for this test alone."""
     with own_databases(postgres_url, ("ordering", "billing")) as urls:
         yield urls
+
+
+@pytest.fixture
+def lock_prefix(redis_url: str) -> Iterator[str]:
+    """A Redis key prefix for this test's locks alone; its keys are deleted afterwards."""
+    with own_redis_prefix(redis_url, "cqrs-reliability") as prefix:
+        yield prefix
 
 
 @pytest.fixture

@@ -13,8 +13,10 @@ and `faulty_service` fills them, in a process the suite starts instead of
 `FaultyPaymentBus`
     Holds each payment for a while inside the message's unit of work (after the inbox check,
     before the invoice is paid), logging `HOLDS` first, so a test can kill the process while a
-    message is mid-handling; and/or charges the customer a second time after paying, as a
-    consumer with no idempotency would on a redelivered `OrderCreated`.
+    message is mid-handling; and/or holds it *after* paying, logging `HOLDS_LOCKS`: the
+    invoice paid but not committed, its invoice and account locks still held (they are
+    released when the message's unit of work ends); and/or charges the customer a second time
+    after paying, as a consumer with no idempotency would on a redelivered `OrderCreated`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ KILLED_AFTER = "fault: the relay is killed after"
 """Printed with the message id the relay published and did not mark."""
 HOLDS = "fault: payment delay holds order"
 """Logged with the order id whose payment is held."""
+HOLDS_LOCKS = "fault: payment holds its locks for order"
+"""Logged with the order id whose payment is held with its locks taken, not yet committed."""
 
 
 class KillAfterPublish(IMessagePublisher):
@@ -59,11 +63,20 @@ class KillAfterPublish(IMessagePublisher):
 
 
 class FaultyPaymentBus(ICommandBus):
-    """Sends through ``bus``; delays each `PayInvoiceCommand` and/or charges it twice."""
+    """Sends through ``bus``; delays each `PayInvoiceCommand` (before it takes its locks, or
+    after, holding them) and/or charges it twice."""
 
-    def __init__(self, bus: ICommandBus, *, delay: float = 0.0, charge_twice: bool = False) -> None:
+    def __init__(
+        self,
+        bus: ICommandBus,
+        *,
+        delay: float = 0.0,
+        hold_locks: float = 0.0,
+        charge_twice: bool = False,
+    ) -> None:
         self._bus = bus
         self._delay = delay
+        self._hold_locks = hold_locks
         self._charge_twice = charge_twice
 
     async def send(self, message: Any) -> Any:
@@ -73,6 +86,9 @@ class FaultyPaymentBus(ICommandBus):
             logger.warning("%s %s", HOLDS, message.order_id)
             await asyncio.sleep(self._delay)
         response = await self._bus.send(message)
+        if self._hold_locks:
+            logger.warning("%s %s", HOLDS_LOCKS, message.order_id)
+            await asyncio.sleep(self._hold_locks)
         if self._charge_twice:
             again = TransferFundsCommand(
                 from_account=message.customer_id,

@@ -42,7 +42,12 @@ def build(args: argparse.Namespace) -> ServiceHost:
         return ordering.build(ordering.OrderingSettings(), relay=relay)
 
     def payment_bus(bus: ICommandBus) -> ICommandBus:
-        return FaultyPaymentBus(bus, delay=args.payment_delay, charge_twice=args.charge_twice)
+        return FaultyPaymentBus(
+            bus,
+            delay=args.payment_delay,
+            hold_locks=args.hold_locks,
+            charge_twice=args.charge_twice,
+        )
 
     return billing.build(billing.BillingSettings(), relay=relay, payment_bus=payment_bus)
 
@@ -53,6 +58,7 @@ def main() -> None:
     parser.add_argument("--kill-after-publish", type=int, default=0, metavar="N")
     parser.add_argument("--lease-seconds", type=float, default=RelayOptions().lease_seconds)
     parser.add_argument("--payment-delay", type=float, default=0.0, metavar="SECONDS")
+    parser.add_argument("--hold-locks", type=float, default=0.0, metavar="SECONDS")
     parser.add_argument("--charge-twice", action="store_true")
     args = parser.parse_args()
     run_service(lambda: build(args))

@@ -3,7 +3,9 @@
 The contract every strategy honours (and the contract tests check): exclusion holds across
 ``await``s; a token per acquisition, and release with a wrong token is an error; the same
 ``session_id`` re-enters (reference counted); an expired TTL frees the lock of a holder that
-vanished. Guide: docs/components/critical-section.md.
+vanished. `aclose` is the one optional method: a strategy with connections of its own (Redis)
+closes them there, and whoever built the strategy calls it once, on shutdown (the service
+host's storage does). Guide: docs/components/critical-section.md.
 """
 
 from __future__ import annotations
@@ -59,3 +61,9 @@ class ILockStrategy(ABC):
     @abstractmethod
     async def get_active_locks(self) -> list[LockInfo]:
         """Every unexpired lock, for diagnostics and tests."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional on purpose: most own nothing
+        """Close what the strategy owns (connections); nothing by default.
+
+        Locks still held are not released: they free when their ttl runs out.
+        """

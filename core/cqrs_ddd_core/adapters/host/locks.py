@@ -1,4 +1,9 @@
-"""`shared_lock_strategy`: locks every process of a service shares, next to its database.
+"""Where a service's locks live: next to its database (`shared_lock_strategy`), or in Redis.
+
+By default the locks every process of a service shares sit in its database. A service that
+has a Redis can put them there instead (billing's ``LOCK_URL``): `redis_lock_strategy` builds
+that strategy, and `check_lock_url` refuses any other URL when the settings are read - so a
+typo stops the process at start, not at its first payment.
 
 Why a separate file for SQLite: a lock operation is a short transaction of its own, and SQLite
 has one writer per file. A command may take its locks before its transaction begins and have
@@ -11,9 +16,11 @@ rest. Guide: docs/patterns/persistence.md.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cqrs_ddd_core.adapters.redis.locking import RedisLockStrategy
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, is_sqlite
 from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy
 from cqrs_ddd_core.ports.locking import ILockStrategy
@@ -26,3 +33,30 @@ def shared_lock_strategy(engine: AsyncEngine) -> tuple[ILockStrategy, AsyncEngin
     database = engine.url.database or ""
     lock_engine = create_engine(f"sqlite+aiosqlite:///{Path(database).with_suffix('.locks.db')}")
     return SqlAlchemyLockStrategy(lock_engine), lock_engine
+
+
+# --8<-- [start:redis]
+LOCK_URL_SCHEMES = ("redis", "rediss")
+"""What ``LOCK_URL`` may name: a Redis server (``rediss`` with TLS)."""
+
+
+def check_lock_url(url: str | None) -> str | None:
+    """``url`` itself if it names a Redis server (or is unset); otherwise `ValueError`."""
+    scheme = urlsplit(url).scheme if url is not None else ""
+    if url is None or scheme in LOCK_URL_SCHEMES:
+        return url
+    # Only the scheme is shown: the rest of a URL may carry a password.
+    got = f"the scheme {scheme!r}" if scheme else "no scheme"
+    raise ValueError(
+        f"LOCK_URL must be a redis:// or rediss:// URL, got {got}; "
+        f"unset LOCK_URL to keep the locks in the service's database"
+    )
+
+
+def redis_lock_strategy(url: str, *, prefix: str) -> RedisLockStrategy:
+    """Locks in the Redis at ``url``, under keys ``prefix`` + resource (one prefix a service)."""
+    check_lock_url(url)
+    return RedisLockStrategy.from_url(url, prefix=prefix)
+
+
+# --8<-- [end:redis]

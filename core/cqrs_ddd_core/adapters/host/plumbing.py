@@ -23,6 +23,7 @@ from cqrs_ddd_core.adapters.host.settings import ServiceSettings
 from cqrs_ddd_core.adapters.host.storage import Storage, StorageRecipe, open_storage
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.cqrs.outbox.buffered import BufferedOutbox
+from cqrs_ddd_core.ports.locking import ILockStrategy
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
 
 
@@ -60,9 +61,11 @@ class Plumbing:
         *,
         broker: InMemoryBroker | None = None,
         relay: RelayOptions = DEFAULT_RELAY,
+        locks: ILockStrategy | None = None,
     ) -> Plumbing:
-        """Open storage and broker; pass ``broker`` to share an in-process one."""
-        storage = open_storage(settings.database_url, recipe)
+        """Open storage and broker; pass ``broker`` to share an in-process one, ``locks`` to
+        keep the locks elsewhere than next to the database (the storage closes them)."""
+        storage = open_storage(settings.database_url, recipe, locks=locks)
         channel = (
             in_process_channel(broker)
             if broker is not None

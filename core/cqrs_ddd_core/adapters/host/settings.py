@@ -18,7 +18,8 @@ MEMORY = "memory"
 class ServiceSettings(BaseSettings):
     """The settings every service has; subclass it for a service's defaults and additions."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    # hide_input_in_errors: a refused URL is not echoed into the log - it may hold a password.
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
 
     port: int = 8000
     host: str = "0.0.0.0"

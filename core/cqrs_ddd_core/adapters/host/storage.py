@@ -3,8 +3,10 @@
 ``memory`` keeps everything in process (tests); a SQLite file or a PostgreSQL URL keeps it in
 one database, migrated to the core's tables plus the service's own. A service says what is its
 own in a `StorageRecipe` - its two unit-of-work classes and its migrations - and gets back a
-`Storage` it can migrate, probe and close. The thing to notice: the state, the outbox and the
-inbox share one database, so one transaction covers all three.
+`Storage` it can migrate, probe and close (its locks' connections included). The thing to
+notice: the state, the outbox and the inbox share one database, so one transaction covers all
+three. The locks may live elsewhere (billing's ``LOCK_URL``): they sit outside every
+transaction anyway.
 """
 
 from __future__ import annotations
@@ -87,26 +89,37 @@ class Storage:
         return True
 
     async def close(self) -> None:
-        for engine in self.engines:
-            await engine.dispose()
+        try:
+            await self.locks.aclose()  # a Redis strategy's connections; nothing for the others
+        finally:
+            for engine in self.engines:
+                await engine.dispose()
 
 
-def open_storage(database_url: str, recipe: StorageRecipe) -> Storage:
-    """The storage at ``database_url`` (``memory``, a SQLite file or PostgreSQL)."""
+def open_storage(
+    database_url: str, recipe: StorageRecipe, *, locks: ILockStrategy | None = None
+) -> Storage:
+    """The storage at ``database_url`` (``memory``, a SQLite file or PostgreSQL).
+
+    ``locks``: a strategy of the service's choosing (billing's ``LOCK_URL``), which the
+    storage then owns and closes; by default the locks live next to the database.
+    """
     if database_url == MEMORY:
         store = InMemoryStore()
         return Storage(
             uow_factory=lambda: recipe.in_memory(store),
             outbox=InMemoryOutboxStorage(),
             inbox=InMemoryInboxStorage(store),
-            locks=InMemoryLockStrategy(),
+            locks=locks if locks is not None else InMemoryLockStrategy(),
         )
     _create_sqlite_directory(database_url)
     engine = create_engine(database_url)
     sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-    locks, lock_engine = (
-        shared_lock_strategy(engine) if recipe.locks else (SqlAlchemyLockStrategy(engine), None)
-    )
+    lock_engine: AsyncEngine | None = None
+    if locks is None:
+        locks, lock_engine = (
+            shared_lock_strategy(engine) if recipe.locks else (SqlAlchemyLockStrategy(engine), None)
+        )
     return Storage(
         uow_factory=lambda: recipe.sql(sessions),
         outbox=SqlAlchemyOutboxStorage(engine),

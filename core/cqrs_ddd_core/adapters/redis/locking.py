@@ -145,10 +145,12 @@ class RedisLockStrategy(ILockStrategy):
         Call `aclose` when done.
         """
         pool = BlockingConnectionPool.from_url(url, max_connections=max_connections)
-        return cls(Redis(connection_pool=pool), prefix=prefix)
+        # from_pool: the client owns the pool, so closing the client closes its connections
+        # (a client given a pool with ``connection_pool=`` leaves them open on close).
+        return cls(Redis.from_pool(pool), prefix=prefix)
 
     async def aclose(self) -> None:
-        """Close the connections to Redis."""
+        """Close the client, and with it the connections, if it owns its pool (`from_url`)."""
         await self._redis.aclose()
 
     async def acquire(
