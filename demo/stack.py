@@ -288,10 +288,11 @@ async def running(side: BrokerSide, *, verbose: bool = False) -> AsyncIterator[S
                 stack.push_async_callback(side.close)
                 await tap.start()
                 stack.push_async_callback(tap.stop)
-                billing_app, ordering_app = billing.create_app(), ordering.create_app()
+                # No lifespan: the demo starts and stops the services itself, below, so that
+                # they, their relays and consumers live on this event loop, next to the demo.
+                billing_app = billing.create_app(lifespan=False)
+                ordering_app = ordering.create_app(lifespan=False)
                 quiet_logging(verbose)  # after the apps: creating one configures logging
-                # What the apps' lifespan would run; called here so that the services, their
-                # relays and consumers live on this event loop, next to the demo.
                 await billing.start()
                 stack.push_async_callback(billing.stop)
                 await ordering.start()

@@ -10,10 +10,11 @@ import pytest
 from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryStore
 from cqrs_ddd_core.cqrs.command import Command
 from cqrs_ddd_core.cqrs.handler import CommandHandler
-from cqrs_ddd_core.cqrs.mediator import Mediator, get_current_session_id, get_current_uow
+from cqrs_ddd_core.cqrs.mediator import Mediator, get_current_uow
 from cqrs_ddd_core.cqrs.query import Query
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import CommandResponse, QueryResponse
+from cqrs_ddd_core.cqrs.scope import get_current_session_id
 from cqrs_ddd_core.primitives.context import get_correlation_id
 from cqrs_ddd_core.primitives.exceptions import (
     HandlerAlreadyRegisteredError,

@@ -12,6 +12,7 @@ from cqrs_ddd_core.cqrs.mediator import Mediator
 from cqrs_ddd_core.cqrs.outbox.buffered import BufferedOutbox
 from cqrs_ddd_core.cqrs.publishers.decorators import route_to
 from cqrs_ddd_core.cqrs.publishers.handler import PublishingEventHandler
+from cqrs_ddd_core.cqrs.publishers.route_table import INTEGRATION, RouteTable
 from cqrs_ddd_core.cqrs.publishers.routing import TopicRoutingPublisher, UnknownDestinationError
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import CommandResponse
@@ -51,6 +52,12 @@ async def test_a_message_nothing_routes_raises_instead_of_vanishing() -> None:
     router = TopicRoutingPublisher(routes={"ItemAdded": RecordingPublisher()})
     with pytest.raises(UnroutableMessageError, match="No publisher for 'Other'"):
         await router.publish("Other", ItemAdded(sku="a"))
+
+
+async def test_an_event_the_route_table_does_not_list_is_refused_with_the_tables_way_out() -> None:
+    table = RouteTable({ShipmentAnnounced: [INTEGRATION]}, {INTEGRATION: RecordingPublisher()})
+    with pytest.raises(UnroutableMessageError, match="list its event type in the route table"):
+        await table.publish("ItemAdded", ItemAdded(sku="a"))
 
 
 async def test_a_class_marked_for_a_missing_destination_is_a_loud_wiring_error() -> None:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -118,13 +119,23 @@ async def test_stopping_closes_everything_even_when_a_consumer_fails_to_stop() -
     service = ordering.build(ordering.OrderingSettings(database_url="memory"), broker=broker)
     await service.start()
     [consumer] = service.consumers
+    closed: list[str] = []
 
     async def stuck(timeout: float = 10.0) -> None:
         raise StuckConsumerError
 
+    async def close_broker() -> None:
+        closed.append("broker")
+
+    async def close_storage() -> None:
+        closed.append("storage")
+
     consumer.stop = stuck  # type: ignore[method-assign]
+    service.plumbing.broker = dataclasses.replace(service.broker, close=close_broker)
+    service.storage.close = close_storage  # type: ignore[method-assign]
     with pytest.raises(StuckConsumerError):
         await service.stop()
 
     assert not service.outbox.running
+    assert closed == ["broker", "storage"], "the relay stops before the connections close"
     await broker.stop()

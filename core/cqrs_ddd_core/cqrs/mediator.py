@@ -29,13 +29,7 @@ from cqrs_ddd_core.cqrs.pipeline import MiddlewareRegistry
 from cqrs_ddd_core.cqrs.query import Query
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import CommandResponse, QueryResponse
-from cqrs_ddd_core.cqrs.scope import (
-    UnitOfWorkScope,
-    active_scope,
-    get_current_session_id,
-    get_current_uow,
-    unit_of_work_scope,
-)
+from cqrs_ddd_core.cqrs.scope import UnitOfWorkScope, active_scope, get_current_uow
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
@@ -44,10 +38,8 @@ from cqrs_ddd_core.primitives.exceptions import HandlerWiringError, UnitOfWorkEr
 
 __all__ = [
     "Mediator",
-    # The unit-of-work scope lives in cqrs/scope.py; these names stay importable from here.
-    "get_current_session_id",
+    # The unit-of-work scope lives in cqrs/scope.py; the spec imports this one from here.
     "get_current_uow",
-    "unit_of_work_scope",
 ]
 
 T = TypeVar("T")

@@ -21,7 +21,6 @@ Guide: docs/components/mediator.md#the-unit-of-work-scope.
 from __future__ import annotations
 
 import asyncio
-from contextlib import AbstractContextManager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,7 +107,7 @@ def get_current_session_id() -> str | None:
 
 def unit_of_work_scope(
     uow: UnitOfWork, *, session_id: str, correlation_id: str | None = None
-) -> AbstractContextManager[Any]:
+) -> UnitOfWorkScope:
     """``with unit_of_work_scope(uow, ...):`` makes an entered ``uow`` current, as a root does.
 
     For code that owns a transaction outside the mediator - a consumer that must commit an

@@ -162,12 +162,14 @@ class PublishError(CQRSDDDError):
 class UnroutableMessageError(PublishError):
     """No route, destination or default publisher matches a message."""
 
-    def __init__(self, topic: str) -> None:
+    def __init__(
+        self,
+        topic: str,
+        way_out: str = "add a route, mark its class with @route_to, "
+        "or give TopicRoutingPublisher a default",
+    ) -> None:
         self.topic = topic
-        super().__init__(
-            f"No publisher for {topic!r}: add a route, mark its class with @route_to, "
-            f"or give TopicRoutingPublisher a default"
-        )
+        super().__init__(f"No publisher for {topic!r}: {way_out}")
 
 
 class PoisonMessageError(CQRSDDDError):

@@ -75,6 +75,8 @@ class Plumbing:
             storage=storage.outbox,
             broker=relay.wrap_publisher(channel.publisher),
             poll_interval=settings.outbox_poll_interval,
+            # A 2 ms debounce instead of the relay's 100 ms default: an event reaches the other
+            # service in milliseconds, and the commits of one burst still share a batch.
             wait_delay=0.002,
             lease_seconds=relay.lease_seconds,
         )

@@ -18,7 +18,7 @@ The things to notice are the two orders:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,14 +29,12 @@ from cqrs_ddd_core.adapters.broker_channel import BrokerChannel
 from cqrs_ddd_core.adapters.host.plumbing import Plumbing
 from cqrs_ddd_core.adapters.host.settings import ServiceSettings
 from cqrs_ddd_core.adapters.host.storage import Storage
-from cqrs_ddd_core.adapters.litestar.app import service_app
+from cqrs_ddd_core.adapters.litestar.app import Hook, service_app
 from cqrs_ddd_core.cqrs.consumers.base import BaseEventConsumer
 from cqrs_ddd_core.cqrs.mediator import Mediator
 from cqrs_ddd_core.cqrs.outbox.buffered import BufferedOutbox
 from cqrs_ddd_core.cqrs.publishers.notifications import TOPIC_PREFIX, NotificationLog
 from cqrs_ddd_core.cqrs.publishers.route_table import NOTIFICATIONS, Routes, topics_routed_to
-
-Hook = Callable[[], Awaitable[None]]
 
 
 def notifications_queue(service_name: str) -> str:

@@ -141,7 +141,10 @@ class RedisLockStrategy(ILockStrategy):
 
         Keys are ``prefix`` + the resource key: give each service (and each test run) its own.
         The pool *blocks* when all ``max_connections`` are busy (redis-py's default pool raises
-        instead): a burst of locks on many resources queues for a connection, never fails.
+        instead): a burst of locks on many resources queues for a connection - each script
+        holds one for a single round trip, and nobody holds one while waiting for a lock -
+        rather than failing; only a connection still unavailable after the pool's own 20 s
+        timeout raises.
         Call `aclose` when done.
         """
         pool = BlockingConnectionPool.from_url(url, max_connections=max_connections)

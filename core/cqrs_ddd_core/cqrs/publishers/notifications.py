@@ -1,10 +1,11 @@
 """`NotificationsPublisher` and `NotificationLog`: the "notifications" destination.
 
-Events marked ``@route_to("notifications")`` (an order confirmed, a payment failed) are for
-people, not for other services. They still go through the outbox - written in the command's
-transaction, sent only after it commits, retried if the broker is down - but under their own
-topic, ``notifications.<EventType>``, so a notifier subscribes to ``notifications.#`` and never
-meets the integration traffic. Guide: docs/components/publishers.md.
+Events routed to ``notifications`` (an order confirmed, a payment failed: by a service's route
+table, or by ``@route_to("notifications")``) are for people, not for other services. They
+still go through the outbox - written in the command's transaction, sent only after it
+commits, retried if the broker is down - but under their own topic,
+``notifications.<EventType>``, so a notifier subscribes to ``notifications.#`` and never meets
+the integration traffic. Guide: docs/components/publishers.md.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ class NotificationsPublisher(IMessagePublisher):
 class NotificationLog:
     """Stands in for the notification sender (e-mail, SMS): logs each one and keeps the last.
 
-    Subscribed to the service's ``notifications.*`` topics by bootstrap, so the demo and
-    ``GET /notifications`` can show what a customer would have been told.
+    Subscribed to the service's ``notifications.*`` topics by `ServiceHost.start`, so the demo
+    and ``GET /notifications`` can show what a customer would have been told.
     """
 
     def __init__(self, keep: int = 100) -> None:

@@ -65,9 +65,10 @@ class RouteTable(IMessagePublisher):
     async def publish(self, topic: str, message: Any, **kwargs: Any) -> None:
         names = self.destinations_of(message)
         if not names:
-            raise UnroutableMessageError(topic)
+            # The router's advice (@route_to, a default) would not help here: the table decides.
+            raise UnroutableMessageError(topic, "list its event type in the route table")
         for name in names:
-            await self.destinations[name].publish(topic, message, **dict(kwargs))
+            await self.destinations[name].publish(topic, message, **kwargs)
 
 
 def topics_routed_to(routes: Routes, destination: str) -> tuple[str, ...]:
