@@ -10,16 +10,20 @@ import pytest
 
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.adapters.memory.inbox import InMemoryInboxStorage
+from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
 from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
 from cqrs_ddd_core.cqrs.command import Command
+from cqrs_ddd_core.cqrs.concurrency import CriticalSection
 from cqrs_ddd_core.cqrs.consumers.base import BaseEventConsumer, ConsumerStoppedError
 from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
 from cqrs_ddd_core.cqrs.mediator import Mediator, get_current_uow
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import CommandResponse
+from cqrs_ddd_core.cqrs.scope import get_current_session_id
 from cqrs_ddd_core.domain.event_registry import EventTypeRegistry
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.primitives.context import get_correlation_id
+from cqrs_ddd_core.primitives.locking import ResourceIdentifier
 from tests.messaging.support import ItemAdded
 
 
@@ -349,3 +353,39 @@ async def test_a_stopped_consumer_takes_no_more_messages_and_loses_none() -> Non
 def test_an_inbox_without_a_unit_of_work_is_refused() -> None:
     with pytest.raises(ValueError, match="needs uow_factory"):
         BaseEventConsumer(InMemoryBroker(), ["X"], inbox=InMemoryInboxStorage())
+
+
+async def test_two_deliveries_of_one_message_do_not_share_each_others_locks() -> None:
+    """A redelivery can overlap the first delivery (a replica that stalled, a lost ack): each
+    handling is a lock session of its own, so the second waits for the first's locks instead
+    of re-entering them as if it were the same command."""
+    store = InMemoryStore()
+    locks = InMemoryLockStrategy()
+    inside: list[str] = []
+    overlaps: list[bool] = []
+
+    async def take_the_shelf(event: ItemAdded) -> None:
+        resource = ResourceIdentifier("Shelf", event.sku)
+        async with CriticalSection(
+            [resource], locks, timeout=5.0, ttl=30.0, session_id=get_current_session_id()
+        ):
+            overlaps.append(bool(inside))
+            inside.append(event.event_id)
+            await asyncio.sleep(0.05)  # hold the lock across an await
+            inside.remove(event.event_id)
+
+    dispatcher = EventDispatcher[DomainEvent]()
+    dispatcher.register(ItemAdded, take_the_shelf)
+    consumer = BaseEventConsumer(
+        InMemoryBroker(),
+        ["ItemAdded"],
+        dispatcher,
+        registry_of(ItemAdded),
+        queue_name="q",
+        uow_factory=lambda: InMemoryUnitOfWork(store),
+    )
+    payload = ItemAdded(sku="a", quantity=1).to_payload()
+
+    await asyncio.gather(consumer.handle(dict(payload)), consumer.handle(dict(payload)))
+
+    assert overlaps == [False, False]

@@ -43,6 +43,7 @@ from cqrs_ddd_core.primitives.exceptions import (
     PoisonMessageError,
     UnknownMessageTypeError,
 )
+from cqrs_ddd_core.primitives.ids import new_id
 
 logger = logging.getLogger(__name__)
 
@@ -234,11 +235,11 @@ class BaseEventConsumer:
             )
             return
         uow = uow_factory()
-        # The event is the root message here: its id is the session locks re-enter under,
-        # and commands the handlers send join this unit of work as nested commands.
-        scope = unit_of_work_scope(
-            uow, session_id=event.event_id, correlation_id=event.correlation_id
-        )
+        # The event is the root message here: commands the handlers send join this unit of
+        # work as nested commands, and re-enter locks under this handling's session. A fresh
+        # session per handling, not the event's id: a redelivery that overlaps the first
+        # delivery (a stalled replica, a lost ack) must wait for its locks, not re-enter them.
+        scope = unit_of_work_scope(uow, session_id=new_id(), correlation_id=event.correlation_id)
         async with uow:
             with scope:
                 await self.dispatcher.dispatch(event)
