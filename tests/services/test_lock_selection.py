@@ -80,18 +80,19 @@ async def test_without_lock_url_postgresql_keeps_the_locks_in_billings_database(
 async def test_a_redis_lock_url_puts_billings_locks_in_redis_under_its_prefix(
     monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
 ) -> None:
+    prefix = f"{redis_prefix}billing-{uuid.uuid4().hex[:8]}:"  # this test's keys alone
     monkeypatch.setenv("LOCK_URL", redis_url)
-    monkeypatch.setenv("LOCK_PREFIX", f"{redis_prefix}billing:")
+    monkeypatch.setenv("LOCK_PREFIX", prefix)
     service = billing_on(billing.BillingSettings(database_url="memory"))
     await service.start()
     try:
         assert type(service.storage.locks) is RedisLockStrategy
         await service.mediator.send(OpenAccountCommand(account_id="alice", balance=Decimal(10)))
         async with held_transfer(service, "alice"), redis_client(redis_url) as client:
-            keys = [key async for key in client.scan_iter(match=f"{redis_prefix}billing:*")]
+            keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
         assert sorted(keys) == [
-            f"{redis_prefix}billing:Account:alice".encode(),
-            f"{redis_prefix}billing:Account:merchant".encode(),
+            f"{prefix}Account:alice".encode(),
+            f"{prefix}Account:merchant".encode(),
         ]
     finally:
         await service.stop()
