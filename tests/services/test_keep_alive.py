@@ -56,10 +56,12 @@ async def test_a_connection_idle_past_five_seconds_is_still_open_on_the_server()
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", timeout_keep_alive=KEEP_ALIVE_SECONDS)
-    config.load()
-    server = uvicorn.Server(config)
-    await server.startup(sockets=[listener])  # listening once this returns
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", timeout_keep_alive=KEEP_ALIVE_SECONDS)
+    )
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    while not server.started:  # noqa: ASYNC110 - uvicorn tells it only through this flag
+        await asyncio.sleep(0.01)
     try:
         limits = httpx.Limits(keepalive_expiry=30)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits) as client:
@@ -68,4 +70,5 @@ async def test_a_connection_idle_past_five_seconds_is_still_open_on_the_server()
             second = await client.get("/")
         assert first.text == second.text  # the same connection (same client port) answered
     finally:
-        await server.shutdown(sockets=[listener])
+        server.should_exit = True
+        await serving
