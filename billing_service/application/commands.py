@@ -6,7 +6,7 @@
   so it needs no lock held across the command - its handler reads it with a row lock of the
   transaction itself (`AccountRepository.get_for_update`), released by the commit. That keeps
   every payment from queueing on the one merchant account.
-* `PayInvoiceCommand` declares the same debited account (and the order's invoice). Its handler
+* `PayInvoiceCommand` declares the same debited account, and nothing else. Its handler
   sends `TransferFundsCommand` *nested*, which re-enters the lock its root already holds
   (same root session) instead of waiting for itself.
 
@@ -72,10 +72,9 @@ class PayInvoiceCommand(Command[str]):
     merchant_account: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
 
     def get_critical_resources(self) -> list[ResourceIdentifier]:
-        # The invoice lock makes two deliveries of one order pay once; the customer's account
-        # is the one the nested transfer debits, held from the start so it re-enters it. The
-        # merchant is only credited: locking it would queue every payment on one account.
-        return [
-            ResourceIdentifier("Invoice", self.order_id),
-            ResourceIdentifier("Account", self.customer_id),
-        ]
+        # One lock: the customer's account, which the nested transfer debits - held from the
+        # start so the transfer re-enters it. It also makes two deliveries of one order pay
+        # once: the second waits for the first's commit, then finds its invoice (and the
+        # unique order_id refuses a second invoice whatever happens). The merchant is only
+        # credited: locking it would queue every payment on one account.
+        return [ResourceIdentifier("Account", self.customer_id)]
