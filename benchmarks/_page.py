@@ -171,7 +171,7 @@ def _before_table(before: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) 
     ]
     for old, new in pairs:
         cells = [
-            f"{old.get('module')}: {old.get('benchmark')}",
+            _named(old),
             str(new.get("unit", "")),
             _with_peer(old),
             format_number(old.get("ratio")),
@@ -180,6 +180,12 @@ def _before_table(before: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) 
         ]
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     return [*lines, ""]
+
+
+def _named(row: Mapping[str, Any]) -> str:
+    """The benchmark's name, led by its module unless the name already says it."""
+    module, name = str(row.get("module", "")), str(row.get("benchmark", ""))
+    return name if name.startswith(f"{module}:") else f"{module}: {name}"
 
 
 def _with_peer(row: Mapping[str, Any]) -> str:
