@@ -6,6 +6,9 @@ row next to its peer, and the figures drawn by benchmarks/_plots.py. The one thi
 the page is generated - edit this module, not the page - and it is committed, because the
 guide is built with ``mkdocs build --strict`` in CI, where no benchmark runs.
 ``python -m benchmarks --page-only`` rewrites it from the last results without running anything.
+A change meant to make something faster keeps the report it was measured against in
+``benchmarks/before.json``: the page then shows each of those figures before and now, each
+next to the peer of its own run - compare the ratios, as two runs rarely share a machine's load.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ DEFAULT_PAGE = ROOT / "docs" / "benchmarks.md"
 ASSETS = Path("assets") / "benchmarks"
 """Where the figures go, relative to the page's directory."""
 MODULES = Path(__file__).resolve().parent
+BEFORE = MODULES / "before.json"
+"""The figures a change was measured against (a label and rows); optional."""
 
 FIGURES = (
     ("e2e-latency.svg", _plots.latency_cdf, "End-to-end latency distribution"),
@@ -48,12 +53,18 @@ def write_page(results_path: Path, page: Path = DEFAULT_PAGE) -> list[Path]:
             drawn.append(((ASSETS / filename).as_posix(), caption))
             written.append(assets / filename)
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(render(document, drawn))
+    before = json.loads(BEFORE.read_text()) if BEFORE.exists() else None
+    page.write_text(render(document, drawn, before=before))
     return [page, *written]
 
 
-def render(document: Mapping[str, Any], figures: Iterable[tuple[str, str]] = ()) -> str:
-    """The page's Markdown: the run, the figures, then every row grouped by module."""
+def render(
+    document: Mapping[str, Any],
+    figures: Iterable[tuple[str, str]] = (),
+    *,
+    before: Mapping[str, Any] | None = None,
+) -> str:
+    """The page's Markdown: the run, before and now (if given), the figures, every row."""
     rows: list[dict[str, Any]] = list(document.get("rows", []))
     modules: dict[str, dict[str, Any]] = dict(document.get("modules", {}))
     lines = [
@@ -72,6 +83,8 @@ def render(document: Mapping[str, Any], figures: Iterable[tuple[str, str]] = ())
         *_run_table(document, modules),
         "",
     ]
+    if before is not None:
+        lines += _before_table(before, rows)
     figures = list(figures)
     if figures:
         lines += ["## Figures", ""]
@@ -136,6 +149,49 @@ def _rows_table(rows: Iterable[Mapping[str, Any]]) -> list[str]:
         ]
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     return lines
+
+
+def _before_table(before: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Each figure of ``before`` that this run measured again, both next to their peers."""
+    now = {(row.get("module"), row.get("benchmark")): row for row in rows}
+    pairs = [
+        (old, now[key])
+        for old in before.get("rows", [])
+        if (key := (old.get("module"), old.get("benchmark"))) in now
+    ]
+    if not pairs:
+        return []
+    lines = [
+        "## Before and now",
+        "",
+        f"Before: {_cell(str(before.get('label', 'an earlier run')))}. Now: this run.",
+        "",
+        "| benchmark | unit | before (its peer) | ratio, before | now (its peer) | ratio, now |",
+        "|---|---|--:|--:|--:|--:|",
+    ]
+    for old, new in pairs:
+        cells = [
+            _named(old),
+            str(new.get("unit", "")),
+            _with_peer(old),
+            format_number(old.get("ratio")),
+            _with_peer(new),
+            format_number(new.get("ratio")),
+        ]
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    return [*lines, ""]
+
+
+def _named(row: Mapping[str, Any]) -> str:
+    """The benchmark's name, led by its module unless the name already says it."""
+    module, name = str(row.get("module", "")), str(row.get("benchmark", ""))
+    return name if name.startswith(f"{module}:") else f"{module}: {name}"
+
+
+def _with_peer(row: Mapping[str, Any]) -> str:
+    value = format_number(row.get("value"))
+    peer = row.get("peer_value")
+    return value if peer is None else f"{value} ({format_number(peer)})"
 
 
 def _module_order(modules: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from billing_service import bootstrap as billing_bootstrap
-from cqrs_ddd_core.adapters.host.run import LOG_FORMAT
+from cqrs_ddd_core.adapters.host.run import KEEP_ALIVE_SECONDS, LOG_FORMAT
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from ordering_service import bootstrap as ordering_bootstrap
 
@@ -42,7 +42,14 @@ async def serve() -> None:
     billing = billing_bootstrap.build(billing_settings, broker=broker)
     host = os.environ.get("HOST", "127.0.0.1")
     servers = [
-        _Server(uvicorn.Config(service.create_app(), host=host, port=service.settings.port))
+        _Server(
+            uvicorn.Config(
+                service.create_app(),
+                host=host,
+                port=service.settings.port,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            )
+        )
         for service in (billing, ordering)
     ]
 

@@ -44,19 +44,24 @@ class OpenAccountHandler(CommandHandler[str]):
 class DepositHandler(CommandHandler[Decimal]):
     async def handle(self, command: DepositCommand) -> CommandResponse[Decimal]:
         accounts = current_uow().accounts
-        account = await accounts.get(command.account_id)
+        account = await accounts.get_for_update(command.account_id)
         account.deposit(command.amount)
         await accounts.save(account)
         return CommandResponse(result=account.balance, events=account.clear_events())
 
 
 class TransferFundsHandler(CommandHandler[str]):
-    """Both accounts are locked by now (the command's critical resources)."""
+    """The source account is locked by now (the command's critical resource); both rows are
+    read with the transaction's own row lock, in id order, so two transactions that write the
+    same two accounts take their row locks in one order and never wait for each other."""
 
     async def handle(self, command: TransferFundsCommand) -> CommandResponse[str]:
         accounts = current_uow().accounts
-        source = await accounts.get(command.from_account)
-        destination = await accounts.get(command.to_account)
+        loaded = {
+            account_id: await accounts.get_for_update(account_id)
+            for account_id in sorted({command.from_account, command.to_account})
+        }
+        source, destination = loaded[command.from_account], loaded[command.to_account]
         transfer_id = transfer_funds(source, destination, command.amount)
         await accounts.save(source)
         await accounts.save(destination)

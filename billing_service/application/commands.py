@@ -1,10 +1,13 @@
 """Billing's commands. Two to read closely:
 
-* `TransferFundsCommand` declares both accounts in ``get_critical_resources()``: the locking
-  middleware holds them in one `CriticalSection` - sorted, so two opposite transfers never
-  deadlock.
-* `PayInvoiceCommand` declares the same two accounts (and the order's invoice). Its handler
-  sends `TransferFundsCommand` *nested*, which re-enters the locks its root already holds
+* `TransferFundsCommand` declares the account money *leaves* in ``get_critical_resources()``:
+  the locking middleware holds it until the transaction ends, so two debits never both spend
+  the same balance. The account money *enters* is not declared: a credit cannot overdraw it,
+  so it needs no lock held across the command - its handler reads it with a row lock of the
+  transaction itself (`AccountRepository.get_for_update`), released by the commit. That keeps
+  every payment from queueing on the one merchant account.
+* `PayInvoiceCommand` declares the same debited account, and nothing else. Its handler
+  sends `TransferFundsCommand` *nested*, which re-enters the lock its root already holds
   (same root session) instead of waiting for itself.
 
 Scenarios: features/billing/*.feature. Guide: docs/patterns/transfer-funds-locking.md.
@@ -35,13 +38,14 @@ class OpenAccountCommand(Command[str]):
 
 
 class DepositCommand(Command[Decimal]):
-    """Add ``amount`` to an account; the result is the new balance."""
+    """Add ``amount`` to an account; the result is the new balance.
+
+    No critical resource: a deposit only credits, and its handler takes the account's row
+    lock inside the transaction, like the credit side of a transfer.
+    """
 
     account_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     amount: PositiveMoney
-
-    def get_critical_resources(self) -> list[ResourceIdentifier]:
-        return [ResourceIdentifier("Account", self.account_id)]
 
 
 class TransferFundsCommand(Command[str]):
@@ -52,11 +56,8 @@ class TransferFundsCommand(Command[str]):
     amount: PositiveMoney
 
     def get_critical_resources(self) -> list[ResourceIdentifier]:
-        """Lock both accounts."""
-        return [
-            ResourceIdentifier("Account", self.from_account),
-            ResourceIdentifier("Account", self.to_account),
-        ]
+        """Lock the account money leaves; the credited one is row-locked by the handler."""
+        return [ResourceIdentifier("Account", self.from_account)]
 
 
 class PayInvoiceCommand(Command[str]):
@@ -71,10 +72,9 @@ class PayInvoiceCommand(Command[str]):
     merchant_account: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
 
     def get_critical_resources(self) -> list[ResourceIdentifier]:
-        # The invoice lock makes two deliveries of one order pay once; the account locks are
-        # the ones the nested transfer takes, held from the start so it re-enters them.
-        return [
-            ResourceIdentifier("Invoice", self.order_id),
-            ResourceIdentifier("Account", self.customer_id),
-            ResourceIdentifier("Account", self.merchant_account),
-        ]
+        # One lock: the customer's account, which the nested transfer debits - held from the
+        # start so the transfer re-enters it. It also makes two deliveries of one order pay
+        # once: the second waits for the first's commit, then finds its invoice (and the
+        # unique order_id refuses a second invoice whatever happens). The merchant is only
+        # credited: locking it would queue every payment on one account.
+        return [ResourceIdentifier("Account", self.customer_id)]

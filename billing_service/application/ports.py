@@ -23,6 +23,14 @@ class AccountRepository(Protocol):
 
     async def find(self, account_id: str) -> Account | None: ...
 
+    async def get_for_update(self, account_id: str) -> Account:
+        """The account, its row locked until this unit of work ends (`NotFoundError` if none).
+
+        The lock of the transaction itself: a writer that only credits the account takes it
+        here, for the rest of its transaction, instead of a lock held across the command.
+        """
+        ...
+
     async def save(self, account: Account) -> None: ...
 
 

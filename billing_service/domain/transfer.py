@@ -2,7 +2,8 @@
 
 Both balances change or neither does: the debit (which may refuse) runs before the credit.
 That the two rows are written together, and that nobody else touches either account in
-between, is the application's job (`TransferFundsCommand` locks both accounts).
+between, is the application's job (`TransferFundsCommand` locks the source account, and its
+handler takes both rows with the transaction's own row lock).
 Scenario: features/billing/transfers.feature.
 """
 

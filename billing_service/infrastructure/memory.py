@@ -3,9 +3,15 @@
 Writes become visible only on commit, and a nested command's savepoint really undoes its
 writes - which is what makes "a failed transfer leaves both balances untouched" testable
 without a database. It exposes what `BillingUnitOfWork` (application/ports.py) promises.
+
+`InMemoryAccountRepository.get_for_update` plays a database's row lock: one `asyncio.Lock`
+per account of the store, taken once per unit of work and released when it closes.
 """
 
 from __future__ import annotations
+
+import asyncio
+from weakref import WeakKeyDictionary
 
 from billing_service.domain.account import Account
 from billing_service.domain.invoice import Invoice
@@ -14,6 +20,23 @@ from cqrs_ddd_core.adapters.memory.unit_of_work import (
     InMemoryStore,
     InMemoryUnitOfWork,
 )
+
+_ROW_LOCKS: WeakKeyDictionary[InMemoryStore, dict[str, asyncio.Lock]] = WeakKeyDictionary()
+
+
+class InMemoryAccountRepository(InMemoryRepository[Account]):
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        super().__init__(uow, "Account")
+        self._uow = uow
+        self._held: set[str] = set()  # this unit of work's row locks: taken once, like a row's
+
+    async def get_for_update(self, account_id: str) -> Account:
+        if account_id not in self._held:
+            lock = _ROW_LOCKS.setdefault(self._uow.store, {}).setdefault(account_id, asyncio.Lock())
+            await lock.acquire()
+            self._held.add(account_id)
+            self._uow.on_close(lock.release)
+        return await self.get(account_id)
 
 
 class InMemoryInvoiceRepository(InMemoryRepository[Invoice]):
@@ -34,5 +57,5 @@ class BillingInMemoryUnitOfWork(InMemoryUnitOfWork):
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
         super().__init__(store)
-        self.accounts = InMemoryRepository[Account](self, "Account")
+        self.accounts = InMemoryAccountRepository(self)
         self.invoices = InMemoryInvoiceRepository(self)

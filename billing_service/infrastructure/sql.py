@@ -2,7 +2,10 @@
 
 Every repository gets the *same* session, so an invoice, both balances of its transfer and the
 outbox row of `PaymentCaptured` are written in one transaction. The optimistic version check
-is the core's `SqlAlchemyRepository.save`. Guide: docs/patterns/persistence.md.
+is the core's `SqlAlchemyRepository.save`. The account's `get_for_update` is the lock of the
+transaction itself: ``SELECT ... FOR UPDATE`` on PostgreSQL (one statement, released by the
+commit); on SQLite the clause is left out, as the write lock taken at ``BEGIN IMMEDIATE``
+already keeps every other writer out. Guide: docs/patterns/persistence.md.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 
 from billing_service.domain.account import Account
@@ -17,6 +21,7 @@ from billing_service.domain.invoice import Invoice, InvoiceStatus
 from billing_service.infrastructure.tables import accounts, invoices
 from cqrs_ddd_core.adapters.sqlalchemy.repository import SqlAlchemyRepository
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from cqrs_ddd_core.primitives.exceptions import NotFoundError
 
 
 class SqlAccountRepository(SqlAlchemyRepository[Account]):
@@ -31,6 +36,17 @@ class SqlAccountRepository(SqlAlchemyRepository[Account]):
 
     def _from_row(self, row: RowMapping) -> Account:
         return Account(row["id"], row["balance"])
+
+    async def get_for_update(self, account_id: str) -> Account:
+        # --8<-- [start:for_update]
+        result = await self._session.execute(
+            select(accounts).where(accounts.c.id == account_id).with_for_update()
+        )
+        # --8<-- [end:for_update]
+        row = result.mappings().one_or_none()
+        if row is None:
+            raise NotFoundError(self.kind, account_id)
+        return self._load(row)
 
 
 class SqlInvoiceRepository(SqlAlchemyRepository[Invoice]):

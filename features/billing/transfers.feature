@@ -1,6 +1,7 @@
 Feature: Transfers between accounts
-  TransferFundsCommand names both accounts in get_critical_resources(): the locking middleware
-  holds them in one CriticalSection, taken in sorted order, until the transaction ends.
+  TransferFundsCommand names the account money leaves in get_critical_resources(): the locking
+  middleware holds it until the transaction ends. The credited account is row-locked inside the
+  transaction; the handler takes both rows in id order, so opposite transfers never deadlock.
   Code: billing_service/application/commands.py, cqrs_ddd_core/cqrs/concurrency.py.
 
   Scenario: A transfer moves money between two accounts

@@ -245,3 +245,29 @@ def test_page_only_rewrites_the_page_from_a_results_file_without_running_anythin
 
     assert done.returncode == 0, done.stderr
     assert "send a command" in page.read_text()
+
+
+def test_a_before_report_is_shown_next_to_this_run_each_with_its_own_peer() -> None:
+    before = {
+        "label": "the report before",
+        "rows": [
+            {
+                "module": "mediator",
+                "benchmark": "send a command | 2 middlewares",
+                "value": 41.0,
+                "peer_value": 20.5,
+                "ratio": 2.0,
+            },
+            {"module": "gone", "benchmark": "not measured any more", "value": 1.0},
+        ],
+    }
+
+    text = render(fake_results(), before=before)
+
+    assert "## Before and now" in text
+    assert "Before: the report before. Now: this run." in text
+    assert (
+        "| mediator: send a command \\| 2 middlewares | µs/call | 41.0 (20.5) | 2.00 "
+        "| 20.5 (20.6) | 0.996 |"
+    ) in text
+    assert "not measured any more" not in text  # only what this run measured again

@@ -3,6 +3,14 @@
 What every service's ``__main__`` does: configure logging, build the service from its
 settings, serve its app on ``HOST``:``PORT``. On SIGTERM uvicorn stops taking requests and
 finishes those in flight (up to 30 s); the app's shutdown then runs `ServiceHost.stop`.
+
+The thing to notice is ``timeout_keep_alive``. A keep-alive connection that both ends may close
+when idle races: if the server closes it just as the client sends the next request on it, the
+client gets a ``ReadError`` (or "server disconnected") for a request the server never saw, and
+cannot know whether it was handled. uvicorn closes idle connections after 5 s and httpx's pool
+keeps them 5 s - and the server's clock starts first (when it writes the response), so a busy
+client reuses connections the server is closing. The server therefore keeps idle connections
+well past any client's pool expiry: the client, which knows when it sends, always closes first.
 """
 
 from __future__ import annotations
@@ -15,6 +23,9 @@ import uvicorn
 from cqrs_ddd_core.adapters.host.service import ServiceHost
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+KEEP_ALIVE_SECONDS = 75
+"""Idle keep-alive connections are kept this long: past httpx's 5 s, aiohttp's 15 s and the
+60 s of the usual load balancers, so the server is never the side that closes first."""
 
 
 def run_service(build: Callable[[], ServiceHost]) -> None:
@@ -26,4 +37,5 @@ def run_service(build: Callable[[], ServiceHost]) -> None:
         host=service.settings.host,
         port=service.settings.port,
         timeout_graceful_shutdown=30,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )

@@ -4,8 +4,9 @@ As an `IMessagePublisher`, ``publish`` never talks to the broker: inside a unit 
 stores the message **in that transaction** and wakes the relay only after the commit
 (``uow.on_commit``), so the events of a rolled-back command never leave; outside one it stores
 the message at once and wakes the relay. As an `IBackgroundWorker` it relays through an
-`OutboxService`: woken on commit but debounced (``wait_delay``) so a burst becomes one batch,
-polling every ``poll_interval`` as a fallback (rows written by another process), backing off
+`OutboxService`: woken on commit - at once when it was idle, debounced (``wait_delay``) when
+the wake-up comes while a burst keeps it busy, so the burst becomes one batch - polling every
+``poll_interval`` as a fallback (rows written by another process), backing off
 exponentially up to ``max_delay`` while the broker fails, and stopping gracefully - the batch
 in flight is finished, the rest waits in storage for the next start.
 Scenarios: features/core/outbox.feature, features/core/dead_letters.feature.
@@ -69,6 +70,7 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._relayed_at = float("-inf")  # the loop time the last relay round ended
 
     # --- the publisher side --------------------------------------------------------------
 
@@ -131,9 +133,16 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
             await self._wait(delay if delay else self.poll_interval)
             if self._stopping:
                 return
-            await asyncio.sleep(self.wait_delay)  # debounce: let a burst of commits gather
+            # --8<-- [start:debounce]
+            loop = asyncio.get_running_loop()
+            if loop.time() - self._relayed_at < self.wait_delay:
+                # Woken right after a round: a burst is on, let its commits gather into one
+                # batch. A wake-up after a quiet spell is a lone message: it goes at once.
+                await asyncio.sleep(self.wait_delay)
+            # --8<-- [end:debounce]
             self._wake.clear()
             result = await self._relay_until_idle()
+            self._relayed_at = loop.time()
             if result.failed or result.dead or result is _BROKEN:
                 delay = min(max(delay * 2, self.wait_delay), self.max_delay)
             else:
