@@ -14,7 +14,7 @@ and `faulty_service` fills them, in a process the suite starts instead of
     Holds each payment for a while inside the message's unit of work (after the inbox check,
     before the invoice is paid), logging `HOLDS` first, so a test can kill the process while a
     message is mid-handling; and/or holds it *after* paying, logging `HOLDS_LOCKS`: the
-    invoice paid but not committed, its invoice and account locks still held (they are
+    invoice paid but not committed, the customer's account lock still held (it is
     released when the message's unit of work ends); and/or charges the customer a second time
     after paying, as a consumer with no idempotency would on a redelivered `OrderCreated`.
 """
