@@ -49,7 +49,8 @@ class UnitOfWorkScope:
     uow: UnitOfWork
     owner: asyncio.Task[Any] | None
     session_id: str
-    """The root message's id: the re-entrancy key for locks taken on its behalf."""
+    """The re-entrancy key for locks taken on the root's behalf: a root command's id, or a fresh
+    id for each handling of a consumed message."""
     correlation_id: str
     read_only: bool
     open: bool = True
