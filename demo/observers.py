@@ -29,7 +29,11 @@ from cqrs_ddd_core.ports.messaging import IMessageConsumer
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
 from ordering_service import consumers as ordering_consumers
 
-INTEGRATION_TOPICS = (*billing_consumers.TOPICS, *ordering_consumers.TOPICS)
+INTEGRATION_TOPICS = (
+    *billing_consumers.TOPICS,
+    *billing_consumers.CANCELLATION_TOPICS,
+    *ordering_consumers.TOPICS,
+)
 """The topics the two services exchange: what each one's consumer subscribes to."""
 NOTIFICATION_TOPICS = "notifications.#"
 

@@ -8,6 +8,7 @@ without a database. It exposes what `BillingUnitOfWork` (application/ports.py) p
 from __future__ import annotations
 
 from billing_service.domain.account import Account
+from billing_service.domain.cancelled_order import CancelledOrder
 from billing_service.domain.invoice import Invoice
 from cqrs_ddd_core.adapters.memory.unit_of_work import (
     InMemoryRepository,
@@ -30,9 +31,10 @@ class InMemoryInvoiceRepository(InMemoryRepository[Invoice]):
 
 
 class BillingInMemoryUnitOfWork(InMemoryUnitOfWork):
-    """Accounts and invoices, committed together."""
+    """Accounts, invoices and cancelled orders, committed together."""
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
         super().__init__(store)
         self.accounts = InMemoryRepository[Account](self, "Account")
         self.invoices = InMemoryInvoiceRepository(self)
+        self.cancelled_orders = InMemoryRepository[CancelledOrder](self, "CancelledOrder")
