@@ -91,6 +91,7 @@ class DeadlineScheduler(IBackgroundWorker):
             return
         if await self.storage.mark_fired(deadline.deadline_id, token):
             self.fired += 1
+            logger.info("deadline %s/%s fired", deadline.name, deadline.key)
         else:  # our lease ran out meanwhile: another scheduler owns it now
             logger.warning("deadline %s/%s: lease lost while firing", deadline.name, deadline.key)
 
