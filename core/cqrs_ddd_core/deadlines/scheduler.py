@@ -66,6 +66,7 @@ class DeadlineScheduler(IBackgroundWorker):
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
+    # --8<-- [start:fire]
     async def run_once(self) -> int:
         """Claim one batch of due deadlines and fire them; how many were claimed."""
         claimed = await self.storage.claim_due(self.batch_size, lease_seconds=self.lease_seconds)
@@ -94,6 +95,8 @@ class DeadlineScheduler(IBackgroundWorker):
             logger.info("deadline %s/%s fired", deadline.name, deadline.key)
         else:  # our lease ran out meanwhile: another scheduler owns it now
             logger.warning("deadline %s/%s: lease lost while firing", deadline.name, deadline.key)
+
+    # --8<-- [end:fire]
 
     # --- the worker ----------------------------------------------------------------------
 

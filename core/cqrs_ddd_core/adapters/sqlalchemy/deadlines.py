@@ -131,6 +131,7 @@ class SqlAlchemyDeadlineStorage(IDeadlineStorage):
         async with self._engine.begin() as connection:
             return _rowcount(await connection.execute(statement))
 
+    # --8<-- [start:claim]
     async def claim_due(self, batch_size: int, *, lease_seconds: float) -> list[Deadline]:
         t = deadlines_table
         now = self._clock()
@@ -160,6 +161,8 @@ class SqlAlchemyDeadlineStorage(IDeadlineStorage):
         claimed = [_from_row(row) for row in rows]
         claimed.sort(key=lambda deadline: (deadline.due_at, deadline.deadline_id))
         return claimed
+
+    # --8<-- [end:claim]
 
     async def mark_fired(self, deadline_id: str, claim_token: str) -> bool:
         return await self._update_held(
