@@ -128,16 +128,17 @@ def build(
     storage = plumbing.storage
     middleware = build_middleware(plumbing.outbox, storage.locks)
     mediator = build_mediator(register_handlers, storage.uow_factory, middleware)
+    bus = payment_bus(mediator)
     consumer = orders_consumer(
         plumbing.broker.consumer,
-        payment_bus(mediator),
+        bus,
         merchant_account=settings.merchant_account,
         uow_factory=storage.uow_factory,
         inbox=storage.inbox,
     )
     cancellations = cancellations_consumer(
         plumbing.broker.consumer,
-        payment_bus(mediator),
+        bus,
         merchant_account=settings.merchant_account,
         uow_factory=storage.uow_factory,
         inbox=storage.inbox,
