@@ -17,8 +17,11 @@ features/cross_context/payment_deadline.feature.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from billing_service import bootstrap as billing_bootstrap
 from billing_service.consumers import CANCELLATIONS_QUEUE
@@ -31,6 +34,7 @@ from cqrs_ddd_core.deadlines import scheduler as scheduler_module
 from cqrs_ddd_core.deadlines.scheduler import DeadlineScheduler
 from ordering_service import bootstrap as ordering_bootstrap
 from ordering_service.application.payment_process import PAYMENT_DEADLINE
+from tests.bdd.cross_context.deployment import PlacedOrder
 from tests.bdd.cross_context.embedded import EmbeddedDeployment
 from tests.messaging.support import OffsetClock
 
@@ -107,8 +111,9 @@ class DeadlineDeployment(EmbeddedDeployment):
 
     # --- time and replicas ---------------------------------------------------------------
 
-    async def pass_time(self, seconds: float) -> None:
-        self.clock.advance(seconds)
+    async def deadline_passes(self) -> None:
+        """Move ordering's clock past the payment timeout and wake the schedulers."""
+        self.clock.advance(PAYMENT_TIMEOUT + 1)
         for ordering in self.orderings:
             _scheduler(ordering).wake()
 
@@ -116,6 +121,19 @@ class DeadlineDeployment(EmbeddedDeployment):
         for ordering in self.orderings:
             await ordering.stop()
         self.orderings = []
+
+    async def second_replica(self) -> None:
+        await self.start_ordering()
+
+    async def place_order_through(
+        self, replica: int, customer_id: str, items: list[dict[str, Any]]
+    ) -> PlacedOrder:
+        """Place an order through ordering replica number ``replica`` (modulo the replicas)."""
+        self.ordering = self.orderings[replica % len(self.orderings)]
+        try:
+            return await self.place_order(customer_id, items)
+        finally:
+            self.ordering = self.orderings[0]
 
     async def start_ordering(self) -> None:
         """A new ordering process on the same database (and broker, and clock)."""
@@ -142,6 +160,24 @@ class DeadlineDeployment(EmbeddedDeployment):
         await consumer.start()
         return consumer
 
+    async def billing_back_cancellation_first(self, order_id: str) -> None:
+        """Billing's cancellations queue comes back first; its new orders once it is done."""
+        await self.billing_consumes("cancellations")
+        await until(lambda: self.cancellation_recorded(order_id), self.patience)
+        orders = await self.billing_consumes("orders")
+        await until(lambda: _true(orders.processed >= 1), self.patience)
+
+    async def billing_back_order_first(self, order_id: str) -> None:
+        """Billing's new orders come back first; its cancellations once it charged the order."""
+        await self.billing_consumes("orders")
+        await until(lambda: self.charged(order_id), self.patience)
+        await self.billing_consumes("cancellations")
+
+    async def charged(self, order_id: str) -> bool:
+        """Billing charged the order (the refund may follow at once: PAID or REFUNDED)."""
+        statuses = [i["status"] for i in await self.invoices(order_id)]
+        return statuses in (["PAID"], ["REFUNDED"])
+
     async def cancellation_recorded(self, order_id: str) -> bool:
         uow = self.billing.storage.uow_factory()
         assert isinstance(uow, BillingInMemoryUnitOfWork), uow
@@ -155,6 +191,17 @@ async def _ordering(
     ordering = ordering_bootstrap.build(settings, broker=broker, clock=clock)
     await ordering.start()
     return ordering
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def until(check: Callable[[], Awaitable[bool]], patience: float) -> None:
+    """Poll ``check`` until it holds; `TimeoutError` after ``patience`` seconds."""
+    async with asyncio.timeout(patience):
+        while not await check():  # noqa: ASYNC110 - the state lives in the services
+            await asyncio.sleep(0.01)
 
 
 def _scheduler(ordering: ServiceHost) -> DeadlineScheduler:
