@@ -6,9 +6,10 @@ and `build`, which hands them to the core's service host (`cqrs_ddd_core.adapter
 The thing to notice is the middleware's order: logging, then locking - `TransferFundsCommand`
 and `PayInvoiceCommand` hold their accounts until the transaction ends, in locks every replica
 shares (next to the database, `StorageRecipe(locks=True)`, or in Redis with ``LOCK_URL``) -
-then the outbox. The route table sends each payment result to ordering (``integration``)
-*and* to the customer (``notifications``). `build`'s seams ``relay`` and ``payment_bus`` (what
-the payment policy sends through) are for the fault-injection suite.
+then the outbox. The route table sends each payment result to ordering (``integration``) *and*
+to the customer (``notifications``), and a refund to the customer. Two consumers: new orders,
+and ordering's cancellations and refund requests. `build`'s seams ``relay`` and
+``payment_bus`` (what the payment policy sends through) are for the fault-injection suite.
 Guide: docs/patterns/composition-root.md.
 """
 
@@ -24,19 +25,23 @@ from billing_service.application.command_handlers import (
     DepositHandler,
     OpenAccountHandler,
     PayInvoiceHandler,
+    RecordOrderCancelledHandler,
+    RefundPaymentHandler,
     TransferFundsHandler,
 )
 from billing_service.application.commands import (
     DepositCommand,
     OpenAccountCommand,
     PayInvoiceCommand,
+    RecordOrderCancelledCommand,
+    RefundPaymentCommand,
     TransferFundsCommand,
 )
 from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
 from billing_service.application.query_handlers import GetAccountHandler, ListInvoicesHandler
-from billing_service.consumers import orders_consumer
+from billing_service.consumers import cancellations_consumer, orders_consumer
 from billing_service.domain.errors import AccountAlreadyExistsError
-from billing_service.domain.events import PaymentCaptured, PaymentFailed
+from billing_service.domain.events import PaymentCaptured, PaymentFailed, PaymentRefunded
 from billing_service.infrastructure.memory import BillingInMemoryUnitOfWork
 from billing_service.infrastructure.sql import BillingSqlUnitOfWork
 from cqrs_ddd_core.adapters.host.locks import check_lock_url, redis_lock_strategy
@@ -103,12 +108,16 @@ def register_handlers(registry: HandlerRegistry, bus: ICommandBus) -> None:
     registry.register_query_handler(ListInvoicesQuery, ListInvoicesHandler())
     # Paying an invoice moves the money with a TransferFundsCommand, nested through ``bus``.
     registry.register_command_handler(PayInvoiceCommand, PayInvoiceHandler(bus))
+    # Compensation: a refund is a nested transfer back; a cancellation only takes a note.
+    registry.register_command_handler(RefundPaymentCommand, RefundPaymentHandler(bus))
+    registry.register_command_handler(RecordOrderCancelledCommand, RecordOrderCancelledHandler())
 
 
 # --8<-- [start:routes]
 ROUTES: Routes = {
     PaymentCaptured: [INTEGRATION, NOTIFICATIONS],
     PaymentFailed: [INTEGRATION, NOTIFICATIONS],
+    PaymentRefunded: [NOTIFICATIONS],
 }
 """Where each event goes; the account and invoice events stay in-process."""
 # --8<-- [end:routes]
@@ -144,9 +153,17 @@ def build(
         plumbing.outbox, storage.locks, lock_ttl=settings.lock_ttl_seconds
     )
     mediator = build_mediator(register_handlers, storage.uow_factory, middleware)
+    bus = payment_bus(mediator)
     consumer = orders_consumer(
         plumbing.broker.consumer,
-        payment_bus(mediator),
+        bus,
+        merchant_account=settings.merchant_account,
+        uow_factory=storage.uow_factory,
+        inbox=storage.inbox,
+    )
+    cancellations = cancellations_consumer(
+        plumbing.broker.consumer,
+        bus,
         merchant_account=settings.merchant_account,
         uow_factory=storage.uow_factory,
         inbox=storage.inbox,
@@ -163,7 +180,7 @@ def build(
         settings,
         plumbing,
         mediator,
-        [consumer],
+        [consumer, cancellations],
         api.ENDPOINTS,
         ROUTES,
         on_start=[open_merchant_account],

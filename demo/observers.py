@@ -29,7 +29,11 @@ from cqrs_ddd_core.ports.messaging import IMessageConsumer
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
 from ordering_service import consumers as ordering_consumers
 
-INTEGRATION_TOPICS = (*billing_consumers.TOPICS, *ordering_consumers.TOPICS)
+INTEGRATION_TOPICS = (
+    *billing_consumers.TOPICS,
+    *billing_consumers.CANCELLATION_TOPICS,
+    *ordering_consumers.TOPICS,
+)
 """The topics the two services exchange: what each one's consumer subscribes to."""
 NOTIFICATION_TOPICS = "notifications.#"
 
@@ -201,9 +205,13 @@ def _current_task() -> asyncio.Task[Any] | None:
 
 @dataclass
 class LockWatch:
-    """Times every `acquire` of ``strategy`` (the very object the locking middleware holds)."""
+    """Times every `acquire` of ``strategy`` (the very object the locking middleware holds)
+    of the resources ``only`` names - a consumer handling an earlier order's message at the
+    same moment takes locks of its own, which are not what is watched."""
 
     strategy: ILockStrategy
+    only: set[str] = field(default_factory=set)
+    """The resource ids to watch (all of them when empty)."""
     waits: list[float] = field(default_factory=list)
     most_waiting: int = 0
     """The most acquisitions in progress at one moment."""
@@ -215,6 +223,8 @@ class LockWatch:
 
         async def timed_acquire(resource: ResourceIdentifier, **options: Any) -> str:
             assert self._original is not None
+            if self.only and resource.resource_id not in self.only:
+                return await self._original(resource, **options)
             started = time.perf_counter()
             self._waiting += 1
             self.most_waiting = max(self.most_waiting, self._waiting)

@@ -34,6 +34,7 @@ from cqrs_ddd_core.adapters.rabbitmq import RabbitMQConsumer
 from cqrs_ddd_core.adapters.rabbitmq.topology import dead_letter_queue_name, retry_queue_name
 from cqrs_ddd_core.ports.messaging import IMessageConsumer, MessageHandler
 from cqrs_ddd_core.primitives.ids import new_id
+from demo.clock import MovableClock
 from demo.observers import CommandLog, MessageTap
 from ordering_service import bootstrap as ordering_bootstrap
 
@@ -262,6 +263,8 @@ class Stack:
     billing_http: httpx.AsyncClient
     tap: MessageTap
     commands: CommandLog
+    clock: MovableClock
+    """Ordering's clock: the payment-deadline section moves it instead of waiting."""
 
 
 @asynccontextmanager
@@ -278,7 +281,8 @@ async def running(side: BrokerSide, *, verbose: bool = False) -> AsyncIterator[S
         billing_settings = billing_bootstrap.BillingSettings.model_validate(
             _settings(path, side, "billing")
         )
-        ordering = ordering_bootstrap.build(ordering_settings, broker=broker)
+        clock = MovableClock()
+        ordering = ordering_bootstrap.build(ordering_settings, broker=broker, clock=clock)
         billing = billing_bootstrap.build(billing_settings, broker=broker)
         side.prepare(ordering)
         side.prepare(billing)
@@ -300,19 +304,23 @@ async def running(side: BrokerSide, *, verbose: bool = False) -> AsyncIterator[S
                 billing_http = await stack.enter_async_context(_client(billing_app, "billing"))
                 ordering_http = await stack.enter_async_context(_client(ordering_app, "ordering"))
                 yield Stack(
-                    path, side, ordering, billing, ordering_http, billing_http, tap, commands
+                    path, side, ordering, billing, ordering_http, billing_http, tap, commands, clock
                 )
         finally:
             commands.uninstall()
 
 
 def _settings(folder: Path, side: BrokerSide, service: str) -> dict[str, Any]:
-    """What the demo changes in a service's settings: its own SQLite file, this run's broker."""
-    return {
+    """What the demo changes in a service's settings: its own SQLite file, this run's broker
+    (and, for ordering, a deadline scheduler that looks every 50 ms, so no one waits for it)."""
+    settings: dict[str, Any] = {
         "database_url": f"sqlite+aiosqlite:///{folder / f'{service}.db'}",
         "amqp_url": getattr(side, "amqp_url", DEFAULT_AMQP_URL),
         "exchange_name": getattr(side, "exchange_name", "events"),
     }
+    if service == "ordering":
+        settings["deadline_poll_interval"] = 0.05
+    return settings
 
 
 def _client(app: Litestar, name: str) -> httpx.AsyncClient:

@@ -2,9 +2,10 @@
 
 One section per pattern, in the order a request meets them: the mediator and its unit of work,
 nested commands, locks, routing, the outbox across services, a broker outage, a duplicate, a
-poison message, and the story's correlation tree. Each section (a module of `demo/sections/`)
-acts on the running services (`demo/stack.py`), shows what happened, and checks it against real
-state - the databases, the broker, the HTTP API - never against what the demo expected to print.
+poison message, the story's correlation tree, and a payment deadline with its compensation.
+Each section (a module of `demo/sections/`) acts on the running services (`demo/stack.py`),
+shows what happened, and checks it against real state - the databases, the broker, the HTTP
+API - never against what the demo expected to print.
 
 The thing to notice: the order below is the story's order. Later sections build on what earlier
 ones left in the `Story` (section 2 ships the order section 1 created, section 7 re-delivers the
@@ -23,6 +24,7 @@ from demo.sections.mediator_and_unit_of_work import mediator_and_unit_of_work
 from demo.sections.nested_commands import nested_commands
 from demo.sections.open_accounts import open_accounts
 from demo.sections.outbox_across_services import outbox_across_services
+from demo.sections.payment_deadline import payment_deadline
 from demo.sections.poison_message import poison_message
 from demo.sections.routing import routing
 from demo.sections.story import Story
@@ -41,6 +43,7 @@ SECTIONS: list[Section] = [
     duplicate_delivery,  # 7
     poison_message,  # 8
     correlation_tree,  # 9
+    payment_deadline,  # 10
 ]
 """The sections in the order they run; each opens with its own number."""
 

@@ -1,10 +1,11 @@
-"""Ordering's consumer: billing's payment results in, order commands out - each message once.
+"""Ordering's consumer: billing's payment results in, steps of the payment process out, once.
 
 What to notice: the consumer hydrates messages through ordering's *own* `EventTypeRegistry`
 (application/integration_events.py) - no class is shared with billing - and opens one unit of
-work per message. The policy's command runs nested in it, so the order's change, its outbox
-rows and the inbox record of the message commit together: a redelivered message is
-acknowledged with no effect. Scenario: features/cross_context/order_payment.feature.
+work per message. `OrderPaymentProcess` handles each result in it: its command runs nested,
+so the order's change, the cancelled deadline, its outbox rows and the inbox record of the
+message commit together: a redelivered message is acknowledged with no effect.
+Scenarios: features/cross_context/order_payment.feature, payment_deadline.feature.
 Guide: docs/components/consumers.md.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from cqrs_ddd_core.adapters.memory.deadlines import InMemoryDeadlineStorage
 from cqrs_ddd_core.cqrs.consumers.base import BaseEventConsumer
 from cqrs_ddd_core.cqrs.event_dispatcher import EventDispatcher
 from cqrs_ddd_core.domain.events import DomainEvent
@@ -24,10 +26,7 @@ from ordering_service.application.integration_events import (
     PaymentFailed,
     integration_event_registry,
 )
-from ordering_service.application.policies import (
-    CancelOrderOnPaymentFailed,
-    ConfirmOrderOnPaymentCaptured,
-)
+from ordering_service.application.payment_process import OrderPaymentProcess
 
 QUEUE_NAME = "ordering.payments"
 """One queue for every replica of ordering: they compete for the messages."""
@@ -40,11 +39,17 @@ def payment_results_consumer(
     *,
     uow_factory: Callable[[], UnitOfWork],
     inbox: IInboxStorage,
+    process: OrderPaymentProcess | None = None,
 ) -> BaseEventConsumer:
-    """The consumer of billing's payment results, handing each to its policy."""
+    """The consumer of billing's payment results, handing each to the payment process.
+
+    ``process`` defaults to one with deadlines in this process (tests of the consumer alone).
+    """
+    if process is None:
+        process = OrderPaymentProcess(bus, InMemoryDeadlineStorage())
     dispatcher = EventDispatcher[DomainEvent]()
-    dispatcher.register(PaymentCaptured, ConfirmOrderOnPaymentCaptured(bus))
-    dispatcher.register(PaymentFailed, CancelOrderOnPaymentFailed(bus))
+    dispatcher.register(PaymentCaptured, process)
+    dispatcher.register(PaymentFailed, process)
     return BaseEventConsumer(
         broker=broker,
         topics=TOPICS,

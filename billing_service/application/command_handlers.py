@@ -17,12 +17,15 @@ from billing_service.application.commands import (
     DepositCommand,
     OpenAccountCommand,
     PayInvoiceCommand,
+    RecordOrderCancelledCommand,
+    RefundPaymentCommand,
     TransferFundsCommand,
 )
 from billing_service.application.ports import current_uow
 from billing_service.domain.account import Account
+from billing_service.domain.cancelled_order import CancelledOrder
 from billing_service.domain.errors import AccountAlreadyExistsError
-from billing_service.domain.invoice import Invoice
+from billing_service.domain.invoice import Invoice, InvoiceStatus
 from billing_service.domain.transfer import transfer_funds
 from cqrs_ddd_core.cqrs.handler import CommandHandler
 from cqrs_ddd_core.cqrs.response import CommandResponse
@@ -69,17 +72,20 @@ class TransferFundsHandler(CommandHandler[str]):
         return CommandResponse(result=transfer_id, events=events)
 
 
-class PayInvoiceHandler(CommandHandler[str]):
+class PayInvoiceHandler(CommandHandler[str | None]):
     """Issues the order's invoice and pays it with a nested transfer, once per order."""
 
     def __init__(self, bus: ICommandBus) -> None:
         self._bus = bus
 
-    async def handle(self, command: PayInvoiceCommand) -> CommandResponse[str]:
-        invoices = current_uow().invoices
+    async def handle(self, command: PayInvoiceCommand) -> CommandResponse[str | None]:
+        uow = current_uow()
+        invoices = uow.invoices
         existing = await invoices.find_by_order(command.order_id)
         if existing is not None:
             return CommandResponse(result=existing.id)  # delivered twice: paid (or not) once
+        if await uow.cancelled_orders.find(command.order_id) is not None:
+            return CommandResponse(result=None)  # cancelled before we got to it: no charge
         invoice = Invoice.issue(command.order_id, command.customer_id, command.amount)
         transfer = TransferFundsCommand(
             from_account=command.customer_id,
@@ -103,3 +109,42 @@ class PayInvoiceHandler(CommandHandler[str]):
                 invoice.mark_failed("The transfer was refused")
         await invoices.add(invoice)
         return CommandResponse(result=invoice.id, events=invoice.clear_events())
+
+
+class RecordOrderCancelledHandler(CommandHandler[bool]):
+    """Notes an uncharged order as cancelled, so a late `OrderCreated` charges nothing."""
+
+    async def handle(self, command: RecordOrderCancelledCommand) -> CommandResponse[bool]:
+        uow = current_uow()
+        if await uow.invoices.find_by_order(command.order_id) is not None:
+            return CommandResponse(result=False)  # charged (or failed) already: see the docstring
+        if await uow.cancelled_orders.find(command.order_id) is not None:
+            return CommandResponse(result=False)  # recorded already
+        cancelled = CancelledOrder.record(command.order_id, command.customer_id, command.reason)
+        await uow.cancelled_orders.add(cancelled)
+        return CommandResponse(result=True, events=cancelled.clear_events())
+
+
+class RefundPaymentHandler(CommandHandler[str | None]):
+    """Sends the money of a PAID invoice back with a nested transfer, and marks it REFUNDED."""
+
+    def __init__(self, bus: ICommandBus) -> None:
+        self._bus = bus
+
+    async def handle(self, command: RefundPaymentCommand) -> CommandResponse[str | None]:
+        invoices = current_uow().invoices
+        invoice = await invoices.find_by_order(command.order_id)
+        if invoice is None:
+            raise NotFoundError("Invoice of order", command.order_id)
+        if invoice.status is not InvoiceStatus.PAID:
+            return CommandResponse(result=None)  # refunded already, or nothing was taken
+        refund = await self._bus.send(
+            TransferFundsCommand(
+                from_account=command.merchant_account,
+                to_account=invoice.customer_id,
+                amount=invoice.amount,
+            )
+        )
+        invoice.mark_refunded(refund_id=refund.result)
+        await invoices.save(invoice)
+        return CommandResponse(result=refund.result, events=invoice.clear_events())

@@ -10,7 +10,11 @@
   sends `TransferFundsCommand` *nested*, which re-enters the lock its root already holds
   (same root session) instead of waiting for itself.
 
-Scenarios: features/billing/*.feature. Guide: docs/patterns/transfer-funds-locking.md.
+`RefundPaymentCommand` is the payment run backwards - a nested transfer from the merchant, so
+it locks the merchant's account, the one money now leaves - and `RecordOrderCancelledCommand`
+takes the customer's lock, as a payment does, so paying and cancelling one order take turns.
+Scenarios: features/billing/*.feature, features/cross_context/payment_deadline.feature.
+Guide: docs/patterns/transfer-funds-locking.md.
 """
 
 from __future__ import annotations
@@ -60,10 +64,11 @@ class TransferFundsCommand(Command[str]):
         return [ResourceIdentifier("Account", self.from_account)]
 
 
-class PayInvoiceCommand(Command[str]):
+class PayInvoiceCommand(Command[str | None]):
     """Issue the invoice of an order and pay it from the customer's account.
 
-    The result is the invoice id; a refused payment is a FAILED invoice, not an error.
+    The result is the invoice id; a refused payment is a FAILED invoice, not an error. An
+    order ordering cancelled already is not charged at all: no invoice, the result is None.
     """
 
     order_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
@@ -78,3 +83,37 @@ class PayInvoiceCommand(Command[str]):
         # unique order_id refuses a second invoice whatever happens). The merchant is only
         # credited: locking it would queue every payment on one account.
         return [ResourceIdentifier("Account", self.customer_id)]
+
+
+class RecordOrderCancelledCommand(Command[bool]):
+    """Ordering cancelled ``order_id``: if billing has not charged it, it never will.
+
+    The result says whether the cancellation was recorded (False: an invoice exists already -
+    a PAID one is refunded when ordering asks, a FAILED one charged nothing).
+    """
+
+    order_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
+    customer_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
+    reason: str = Field(min_length=1, max_length=1000)
+
+    def get_critical_resources(self) -> list[ResourceIdentifier]:
+        # The lock `PayInvoiceCommand` takes: paying and cancelling one order take turns.
+        return [ResourceIdentifier("Account", self.customer_id)]
+
+
+class RefundPaymentCommand(Command[str | None]):
+    """Give the payment of a cancelled order back: a transfer from the merchant, once.
+
+    The result is the refund's transfer id (None when the invoice was not PAID: refunded
+    already, or never charged).
+    """
+
+    order_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
+    customer_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
+    merchant_account: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
+
+    def get_critical_resources(self) -> list[ResourceIdentifier]:
+        # The account money leaves is the merchant's now, held from the start so the nested
+        # transfer re-enters it; two refunds of one order take turns on it, and the second
+        # finds the invoice REFUNDED already.
+        return [ResourceIdentifier("Account", self.merchant_account)]

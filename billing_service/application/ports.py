@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from billing_service.domain.account import Account
+from billing_service.domain.cancelled_order import CancelledOrder
 from billing_service.domain.invoice import Invoice
 from cqrs_ddd_core.cqrs.scope import get_current_uow
 from cqrs_ddd_core.primitives.exceptions import UnitOfWorkError
@@ -39,12 +40,23 @@ class InvoiceRepository(Protocol):
 
     async def find_by_order(self, order_id: str) -> Invoice | None: ...
 
+    async def save(self, invoice: Invoice) -> None: ...
+
     async def list(self, *, order_id: str | None) -> list[Invoice]: ...
+
+
+class CancelledOrderRepository(Protocol):
+    """Orders ordering cancelled before billing charged them, by order id."""
+
+    async def add(self, cancelled: CancelledOrder) -> None: ...
+
+    async def find(self, order_id: str) -> CancelledOrder | None: ...
 
 
 class BillingUnitOfWork(Protocol):
     accounts: AccountRepository
     invoices: InvoiceRepository
+    cancelled_orders: CancelledOrderRepository
 
 
 def current_uow() -> BillingUnitOfWork:

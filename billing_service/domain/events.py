@@ -2,7 +2,8 @@
 
 The thing to notice is what these classes do *not* say: where they go. Billing's route table
 (bootstrap.py) sends the payment results, `PaymentCaptured` and `PaymentFailed`, to ordering
-and to the customer; the account and invoice events stay in-process.
+and to the customer, tells the customer of a `PaymentRefunded`; the account and invoice events
+stay in-process.
 Guide: docs/patterns/routing.md.
 """
 
@@ -57,4 +58,22 @@ class PaymentFailed(DomainEvent):
     order_id: str
     customer_id: str
     amount: Decimal
+    reason: str
+
+
+class PaymentRefunded(DomainEvent):
+    """The payment of ``order_id`` went back to the customer (the order was cancelled)."""
+
+    invoice_id: str
+    order_id: str
+    customer_id: str
+    amount: Decimal
+    refund_id: str
+
+
+class OrderCancellationRecorded(DomainEvent):
+    """Ordering cancelled ``order_id`` before billing charged it: it will never be charged."""
+
+    order_id: str
+    customer_id: str
     reason: str

@@ -1,7 +1,9 @@
 """`Invoice`: what an order costs the customer, and whether it was paid.
 
 ISSUED -> PAID (records `PaymentCaptured`) or ISSUED -> FAILED (records `PaymentFailed` with
-the reason). A failed payment is a business outcome, not an error: it is stored and published
+the reason); PAID -> REFUNDED (records `PaymentRefunded`) when ordering had cancelled the order
+before the payment reached it - the compensation of a payment that came too late. A failed
+payment is a business outcome, not an error: it is stored and published
 like a success. Scenario: features/billing/payments.feature.
 """
 
@@ -10,7 +12,12 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
-from billing_service.domain.events import InvoiceIssued, PaymentCaptured, PaymentFailed
+from billing_service.domain.events import (
+    InvoiceIssued,
+    PaymentCaptured,
+    PaymentFailed,
+    PaymentRefunded,
+)
 from billing_service.domain.money import to_money
 from cqrs_ddd_core.domain.aggregate import AggregateRoot
 from cqrs_ddd_core.primitives.exceptions import DomainError
@@ -21,6 +28,7 @@ class InvoiceStatus(StrEnum):
     ISSUED = "ISSUED"
     PAID = "PAID"
     FAILED = "FAILED"
+    REFUNDED = "REFUNDED"
 
 
 class Invoice(AggregateRoot):
@@ -36,6 +44,7 @@ class Invoice(AggregateRoot):
         *,
         payment_id: str | None = None,
         failure_reason: str | None = None,
+        refund_id: str | None = None,
         version: int = 0,
     ) -> None:
         super().__init__(id, version)
@@ -45,6 +54,7 @@ class Invoice(AggregateRoot):
         self.status = status
         self.payment_id = payment_id
         self.failure_reason = failure_reason
+        self.refund_id = refund_id
 
     @classmethod
     def issue(cls, order_id: str, customer_id: str, amount: Decimal) -> Invoice:
@@ -92,6 +102,26 @@ class Invoice(AggregateRoot):
                 customer_id=self.customer_id,
                 amount=self.amount,
                 reason=reason,
+            )
+        )
+
+    def mark_refunded(self, refund_id: str) -> None:
+        """PAID -> REFUNDED by the transfer ``refund_id`` back; records `PaymentRefunded`."""
+        if self.status is not InvoiceStatus.PAID:
+            raise DomainError(
+                f"Cannot refund invoice {self.id!r} of order {self.order_id!r}: it is "
+                f"{self.status.value}, and only a PAID invoice can be refunded"
+            )
+        self.status = InvoiceStatus.REFUNDED
+        self.refund_id = refund_id
+        self.add_event(
+            PaymentRefunded(
+                aggregate_id=self.id,
+                invoice_id=self.id,
+                order_id=self.order_id,
+                customer_id=self.customer_id,
+                amount=self.amount,
+                refund_id=refund_id,
             )
         )
 

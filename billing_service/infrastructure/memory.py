@@ -14,6 +14,7 @@ import asyncio
 from weakref import WeakKeyDictionary
 
 from billing_service.domain.account import Account
+from billing_service.domain.cancelled_order import CancelledOrder
 from billing_service.domain.invoice import Invoice
 from cqrs_ddd_core.adapters.memory.unit_of_work import (
     InMemoryRepository,
@@ -53,9 +54,10 @@ class InMemoryInvoiceRepository(InMemoryRepository[Invoice]):
 
 
 class BillingInMemoryUnitOfWork(InMemoryUnitOfWork):
-    """Accounts and invoices, committed together."""
+    """Accounts, invoices and cancelled orders, committed together."""
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
         super().__init__(store)
         self.accounts = InMemoryAccountRepository(self)
         self.invoices = InMemoryInvoiceRepository(self)
+        self.cancelled_orders = InMemoryRepository[CancelledOrder](self, "CancelledOrder")

@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 
 from billing_service.domain.account import Account
+from billing_service.domain.cancelled_order import CancelledOrder
 from billing_service.domain.invoice import Invoice, InvoiceStatus
-from billing_service.infrastructure.tables import accounts, invoices
+from billing_service.infrastructure.tables import accounts, cancelled_orders, invoices
 from cqrs_ddd_core.adapters.sqlalchemy.repository import SqlAlchemyRepository
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from cqrs_ddd_core.primitives.exceptions import NotFoundError
@@ -64,6 +65,7 @@ class SqlInvoiceRepository(SqlAlchemyRepository[Invoice]):
             "status": invoice.status.value,
             "payment_id": invoice.payment_id,
             "failure_reason": invoice.failure_reason,
+            "refund_id": invoice.refund_id,
         }
 
     def _from_row(self, row: RowMapping) -> Invoice:
@@ -75,6 +77,7 @@ class SqlInvoiceRepository(SqlAlchemyRepository[Invoice]):
             InvoiceStatus(row["status"]),
             payment_id=row["payment_id"],
             failure_reason=row["failure_reason"],
+            refund_id=row["refund_id"],
         )
 
     async def find_by_order(self, order_id: str) -> Invoice | None:
@@ -88,8 +91,22 @@ class SqlInvoiceRepository(SqlAlchemyRepository[Invoice]):
         return await super().list(*conditions)
 
 
+class SqlCancelledOrderRepository(SqlAlchemyRepository[CancelledOrder]):
+    table = cancelled_orders
+
+    @property
+    def kind(self) -> str:
+        return "CancelledOrder"
+
+    def _to_row(self, cancelled: CancelledOrder) -> dict[str, Any]:
+        return {"customer_id": cancelled.customer_id, "reason": cancelled.reason}
+
+    def _from_row(self, row: RowMapping) -> CancelledOrder:
+        return CancelledOrder(row["id"], row["customer_id"], row["reason"])
+
+
 class BillingSqlUnitOfWork(SqlAlchemyUnitOfWork):
-    """Accounts and invoices in one database transaction."""
+    """Accounts, invoices and cancelled orders in one database transaction."""
 
     @property
     def accounts(self) -> SqlAccountRepository:
@@ -98,3 +115,7 @@ class BillingSqlUnitOfWork(SqlAlchemyUnitOfWork):
     @property
     def invoices(self) -> SqlInvoiceRepository:
         return SqlInvoiceRepository(self.session)
+
+    @property
+    def cancelled_orders(self) -> SqlCancelledOrderRepository:
+        return SqlCancelledOrderRepository(self.session)

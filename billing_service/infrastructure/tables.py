@@ -35,4 +35,14 @@ invoices = Table(
     Column("status", String(16), nullable=False),
     Column("payment_id", String(64), nullable=True),
     Column("failure_reason", Text, nullable=True),
+    Column("refund_id", String(64), nullable=True),
+)
+
+cancelled_orders = Table(
+    "cancelled_orders",
+    billing_metadata,
+    Column("id", String(64), primary_key=True),  # the order id
+    Column("version", Integer, nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
 )

@@ -84,7 +84,7 @@ async def correlation_tree(narrator: Narrator, stack: Stack, story: Story) -> No
             "PayInvoiceCommand",
             "TransferFundsCommand",
             "PaymentCaptured",
-            "ConfirmOrderCommand",
+            "RecordPaymentCommand",
             "OrderConfirmed",
         }
         <= names,
@@ -94,7 +94,7 @@ async def correlation_tree(narrator: Narrator, stack: Stack, story: Story) -> No
         chain
         == [
             "OrderConfirmed",
-            "ConfirmOrderCommand",
+            "RecordPaymentCommand",
             "PaymentCaptured",
             "PayInvoiceCommand",
             "OrderCreated",

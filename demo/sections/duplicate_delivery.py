@@ -8,6 +8,7 @@ its inbox and acknowledged it without handling it: one invoice, and ada paid onc
 
 from __future__ import annotations
 
+from billing_service.consumers import QUEUE_NAME as ORDERS_QUEUE
 from demo.narration import Narrator
 from demo.sections.common import balance_of, copies_of, wait_until
 from demo.sections.story import Story
@@ -34,7 +35,7 @@ async def duplicate_delivery(narrator: Narrator, stack: Stack, story: Story) -> 
         ),
     )
     original = stack.tap.find("OrderCreated", order_id=story.paid_order)[0]
-    [consumer] = stack.billing.consumers
+    [consumer] = [c for c in stack.billing.consumers if c.queue_name == ORDERS_QUEUE]
     processed, duplicates = consumer.processed, consumer.duplicates
     balance = await balance_of(stack, "ada")
     await stack.ordering.broker.publisher.publish(

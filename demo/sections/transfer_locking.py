@@ -66,7 +66,7 @@ async def transfer_locking(narrator: Narrator, stack: Stack, story: Story) -> No
     for t in transfers:
         expected[t.from_account] -= t.amount
         expected[t.to_account] += t.amount
-    watch = LockWatch(stack.billing.storage.locks)
+    watch = LockWatch(stack.billing.storage.locks, only=set(accounts))
     watch.install()
     try:
         with narrator.waiting("60 transfers running at once"):
@@ -78,7 +78,11 @@ async def transfer_locking(narrator: Narrator, stack: Stack, story: Story) -> No
         watch.uninstall()
     errors = [r for r in results if isinstance(r, BaseException)]
     after = {a: await balance_of(stack, a) for a in accounts}
-    still_held = await stack.billing.storage.locks.get_active_locks()
+    still_held = [
+        lock
+        for lock in await stack.billing.storage.locks.get_active_locks()
+        if lock.resource.resource_id in accounts
+    ]
     waits = sorted(watch.waits) or [0.0]
     narrator.table(
         "balances",

@@ -16,6 +16,8 @@ from ordering_service.application.commands import (
     ConfirmOrderCommand,
     CreateOrderCommand,
     CreateShipmentCommand,
+    ExpirePaymentCommand,
+    RecordPaymentCommand,
     ShipOrderCommand,
 )
 from ordering_service.application.ports import current_uow
@@ -39,6 +41,28 @@ class ConfirmOrderHandler(CommandHandler[None]):
         order.confirm(command.payment_id)
         await orders.save(order)
         return CommandResponse(result=None, events=order.clear_events())
+
+
+class RecordPaymentHandler(CommandHandler[None]):
+    async def handle(self, command: RecordPaymentCommand) -> CommandResponse[None]:
+        orders = current_uow().orders
+        order = await orders.get(command.order_id)
+        order.payment_captured(command.payment_id)
+        await orders.save(order)
+        return CommandResponse(result=None, events=order.clear_events())
+
+
+class ExpirePaymentHandler(CommandHandler[bool]):
+    async def handle(self, command: ExpirePaymentCommand) -> CommandResponse[bool]:
+        orders = current_uow().orders
+        order = await orders.get(command.order_id)
+        seconds = f"{command.timeout_seconds:g}"
+        cancelled = order.payment_timed_out(
+            f"Payment timed out: billing did not answer within {seconds} seconds"
+        )
+        if cancelled:
+            await orders.save(order)
+        return CommandResponse(result=cancelled, events=order.clear_events())
 
 
 class CancelOrderHandler(CommandHandler[None]):

@@ -50,6 +50,21 @@ class ConfirmOrderCommand(Command[None]):
     payment_id: str
 
 
+class RecordPaymentCommand(Command[None]):
+    """Billing captured ``payment_id`` for the order: confirm it, or ask a refund if the
+    order was cancelled meanwhile (see `OrderPaymentProcess`)."""
+
+    order_id: str
+    payment_id: str
+
+
+class ExpirePaymentCommand(Command[bool]):
+    """The order's payment deadline passed; the result says whether it cancelled the order."""
+
+    order_id: str
+    timeout_seconds: float
+
+
 class CancelOrderCommand(Command[None]):
     """Cancel a pending order, for ``reason``."""
 

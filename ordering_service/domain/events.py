@@ -2,8 +2,9 @@
 
 The one thing to notice is what these classes do *not* say: where they go. An event knows
 nothing of brokers, outboxes or customers; ordering's route table (bootstrap.py) sends
-`OrderCreated` to billing, tells the customer about confirmations and cancellations, and
-keeps the rest in-process, where they update the order summaries (the read model).
+`OrderCreated`, `OrderCancelled` and `RefundRequested` to billing, tells the customer about
+confirmations and cancellations, and keeps the rest in-process, where they update the order
+summaries (the read model).
 Guide: docs/patterns/routing.md.
 """
 
@@ -39,6 +40,14 @@ class OrderCancelled(DomainEvent):
     order_id: str
     customer_id: str
     reason: str
+
+
+class RefundRequested(DomainEvent):
+    """A payment arrived for an order cancelled meanwhile: billing must give it back."""
+
+    order_id: str
+    customer_id: str
+    payment_id: str
 
 
 class OrderShipped(DomainEvent):

@@ -1,6 +1,8 @@
 """`Order`: the aggregate that owns an order's lifecycle.
 
-PENDING -> CONFIRMED -> SHIPPED, or PENDING -> CANCELLED. Every transition is a method that
+PENDING -> CONFIRMED -> SHIPPED, or PENDING -> CANCELLED. A payment that arrives for an order
+cancelled meanwhile (its deadline passed first) is not refused - the money is already taken -
+but recorded, and answered with `RefundRequested` (once). Every transition is a method that
 checks the rule, changes the state and *records* an event; an illegal transition raises a
 `DomainError` saying why, and changes nothing. Repeating the transition the order already made
 (a payment confirmed twice) is accepted and records nothing, so redelivered messages are harmless.
@@ -21,6 +23,7 @@ from ordering_service.domain.events import (
     OrderConfirmed,
     OrderCreated,
     OrderShipped,
+    RefundRequested,
 )
 from ordering_service.domain.order_line import OrderLine
 
@@ -96,6 +99,38 @@ class Order(AggregateRoot):
             )
         )
 
+    def payment_captured(self, payment_id: str) -> None:
+        """Billing took the money: confirm a PENDING order, or ask a CANCELLED one's refund."""
+        if self.status is OrderStatus.CANCELLED:
+            self.request_refund(payment_id)
+        else:
+            self.confirm(payment_id)
+
+    def request_refund(self, payment_id: str) -> None:
+        """CANCELLED, and paid after all: record the payment and ask for it back, once."""
+        if self.payment_id == payment_id:
+            return  # asked already
+        self._require(OrderStatus.CANCELLED, "refund")
+        self.payment_id = payment_id
+        self.add_event(
+            RefundRequested(
+                aggregate_id=self.id,
+                order_id=self.id,
+                customer_id=self.customer_id,
+                payment_id=payment_id,
+            )
+        )
+
+    def payment_timed_out(self, reason: str) -> bool:
+        """The payment deadline passed: cancel a PENDING order; any other is past waiting.
+
+        Whether it cancelled: a deadline that fires after the payment changes nothing.
+        """
+        if self.status is not OrderStatus.PENDING:
+            return False
+        self.cancel(reason)
+        return True
+
     def cancel(self, reason: str) -> None:
         """PENDING -> CANCELLED (the payment failed); a paid order is never cancelled here."""
         if self.status is OrderStatus.CANCELLED:
@@ -127,4 +162,9 @@ class Order(AggregateRoot):
 
 
 def _past(action: str) -> str:
-    return {"confirm": "confirmed", "cancel": "cancelled", "ship": "shipped"}[action]
+    return {
+        "confirm": "confirmed",
+        "cancel": "cancelled",
+        "ship": "shipped",
+        "refund": "refunded",
+    }[action]

@@ -2,14 +2,17 @@
 
 Whatever failure a test injected, when the dust settles the two services must agree:
 
-* every order is final (CONFIRMED, CANCELLED or SHIPPED) and got there once - one
-  ``OrderCreated``, one confirmation or cancellation notice in ordering's outbox;
-* every order has exactly one invoice, for its total, PAID if the order is confirmed and
-  FAILED if it is cancelled - and one ``PaymentCaptured``/``PaymentFailed`` in billing's outbox;
+* every order is final (CONFIRMED - or SHIPPED after it - or CANCELLED) and got there once -
+  one ``OrderCreated``, one confirmation or cancellation notice in ordering's outbox;
+* a confirmed order has exactly one invoice, PAID, for its total; a cancelled one has none
+  (cancelled before billing charged it), or one FAILED, or one REFUNDED (paid after its payment
+  deadline, then given back) - never PAID: a cancelled order's customer is charged nothing in
+  the end. Each invoice was announced once (``PaymentCaptured``/``PaymentFailed``);
 * money is charged once: each customer's balance is its opening balance minus its paid
-  invoices, the merchant's is its opening balance plus all of them, and the sum of all
-  balances never changes;
-* each integration message was processed once: one inbox row per message;
+  invoices (a refunded one counts nothing), the merchant's is its opening balance plus all of
+  them, and the sum of all balances never changes;
+* each integration message was processed once: one inbox row per message (billing's
+  cancellations queue counts ordering's ``OrderCancelled`` and ``RefundRequested``);
 * no outbox row is left pending, claimed, failed or dead;
 * the dead-letter queues hold exactly the poison messages the test sent, each with a reason.
 
@@ -28,6 +31,7 @@ from typing import Any
 import aio_pika
 from sqlalchemy import text
 
+from billing_service.consumers import CANCELLATION_TOPICS, CANCELLATIONS_QUEUE
 from billing_service.consumers import QUEUE_NAME as BILLING_QUEUE
 from cqrs_ddd_core.adapters.host.service import notifications_queue
 from cqrs_ddd_core.adapters.rabbitmq.dead_letters import DeadLetter, read_dead_letters
@@ -38,8 +42,11 @@ MERCHANT = "merchant"
 """The account billing pays every invoice into (its ``MERCHANT_ACCOUNT`` default)."""
 FINAL = {"CONFIRMED", "CANCELLED", "SHIPPED"}
 PAID_STATUSES = {"CONFIRMED", "SHIPPED"}
+CHARGED_NOTHING = {"FAILED", "REFUNDED"}
+"""What the invoice of a CANCELLED order may read, if it has one."""
 SERVICE_QUEUES = (
     BILLING_QUEUE,
+    CANCELLATIONS_QUEUE,
     ORDERING_QUEUE,
     notifications_queue("billing"),
     notifications_queue("ordering"),
@@ -141,7 +148,7 @@ def check_invariants(
     """
     problems: list[str] = []
     problems += _orders_final_once(state)
-    problems += _one_invoice_per_order(state)
+    problems += _one_invoice_per_charged_order(state)
     problems += _money_charged_once(state, opening_balances)
     problems += _messages_processed_once(state)
     problems += _outboxes_drained(state)
@@ -173,7 +180,7 @@ def _orders_final_once(state: State) -> list[str]:
     return problems
 
 
-def _one_invoice_per_order(state: State) -> list[str]:
+def _one_invoice_per_charged_order(state: State) -> list[str]:
     problems: list[str] = []
     invoices: dict[str, list[dict[str, Any]]] = {}
     for invoice in state.invoices:
@@ -183,18 +190,22 @@ def _one_invoice_per_order(state: State) -> list[str]:
         problems.append(f"invoice for order {order_id}, which ordering does not know")
     for order_id, order in state.orders.items():
         found = invoices.get(order_id, [])
-        if len(found) != 1:
-            problems.append(f"order {order_id} has {len(found)} invoices, not one")
+        cancelled = order["status"] == "CANCELLED"
+        if len(found) != 1 and not (cancelled and not found):
+            problems.append(f"{order['status']} order {order_id} has {len(found)} invoices")
             continue
+        if not found:
+            continue  # cancelled before billing charged it: nothing to check
         invoice = found[0]
         if Decimal(invoice["amount"]) != order["total"]:
             problems.append(
                 f"order {order_id} totals {order['total']} but was invoiced {invoice['amount']}"
             )
-        expected = "PAID" if order["status"] in PAID_STATUSES else "FAILED"
-        if order["status"] in FINAL and invoice["status"] != expected:
+        allowed = CHARGED_NOTHING if cancelled else {"PAID"}
+        if order["status"] in FINAL and invoice["status"] not in allowed:
             problems.append(
                 f"order {order_id} is {order['status']} but its invoice is {invoice['status']}"
+                + (": its customer was charged for a cancelled order" if cancelled else "")
             )
         if results[order_id] != 1:
             problems.append(
@@ -237,6 +248,9 @@ def _messages_processed_once(state: State) -> list[str]:
     sent = {
         BILLING_QUEUE: len(
             {r["message_id"] for r in state.ordering_outbox if r["topic"] == "OrderCreated"}
+        ),
+        CANCELLATIONS_QUEUE: len(
+            {r["message_id"] for r in state.ordering_outbox if r["topic"] in CANCELLATION_TOPICS}
         ),
         ORDERING_QUEUE: len(
             {

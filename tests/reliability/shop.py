@@ -20,8 +20,10 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from billing_service import consumers as billing_consumers
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, read_only
 from deploy.cluster import Cluster
+from ordering_service import consumers as ordering_consumers
 from tests.reliability.invariants import (
     MERCHANT,
     UNFINISHED_OUTBOX,
@@ -101,10 +103,15 @@ class Progress:
     orders: int
     pending: int
     unfinished_outbox: int
+    unconsumed: int = 0
+    """Integration messages sent (published outbox rows) that the other side has not processed
+    yet (no inbox row). With the payment deadline an order can be final - cancelled, timed
+    out - while billing still has its OrderCreated to handle: settled means both are done."""
 
     def settled(self, expected_orders: int | None) -> bool:
         enough = expected_orders is None or self.orders == expected_orders
-        return enough and self.pending == 0 and self.unfinished_outbox == 0
+        quiet = self.unfinished_outbox == 0 and self.unconsumed == 0
+        return enough and self.pending == 0 and quiet
 
 
 async def progress(ordering_db: str, billing_db: str) -> Progress:
@@ -118,12 +125,33 @@ async def progress(ordering_db: str, billing_db: str) -> Progress:
                 )
             ).scalar_one()
             unfinished = await _unfinished(connection)
+            to_billing = await _sent(connection, BILLING_TOPICS)
+            from_billing = await _processed(connection, ORDERING_QUEUES)
         async with read_only(billing).connect() as connection:
             unfinished += await _unfinished(connection)
+            to_ordering = await _sent(connection, ORDERING_TOPICS)
+            from_ordering = await _processed(connection, BILLING_QUEUES)
     finally:
         await ordering.dispose()
         await billing.dispose()
-    return Progress(orders, pending, unfinished)
+    unconsumed = max(to_billing - from_ordering, 0) + max(to_ordering - from_billing, 0)
+    return Progress(orders, pending, unfinished, unconsumed)
+
+
+BILLING_TOPICS = (*billing_consumers.TOPICS, *billing_consumers.CANCELLATION_TOPICS)
+BILLING_QUEUES = (billing_consumers.QUEUE_NAME, billing_consumers.CANCELLATIONS_QUEUE)
+ORDERING_TOPICS = ordering_consumers.TOPICS
+ORDERING_QUEUES = (ordering_consumers.QUEUE_NAME,)
+
+
+async def _sent(connection: Any, topics: Sequence[str]) -> int:
+    query = text("SELECT topic, COUNT(*) AS n FROM cqrs_outbox GROUP BY topic")
+    return sum(int(row.n) for row in await connection.execute(query) if row.topic in topics)
+
+
+async def _processed(connection: Any, consumers: Sequence[str]) -> int:
+    query = text("SELECT consumer, COUNT(*) AS n FROM cqrs_inbox GROUP BY consumer")
+    return sum(int(row.n) for row in await connection.execute(query) if row.consumer in consumers)
 
 
 async def wait_until_settled(

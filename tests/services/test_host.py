@@ -74,7 +74,9 @@ async def outbox_rows(storage: InMemoryOutboxStorage) -> list[OutboxMessage]:
     return await storage.claim_batch(100, lease_seconds=30)
 
 
-async def test_ordering_routes_its_new_order_to_billing_and_its_outcome_to_the_customer() -> None:
+async def test_ordering_routes_new_orders_and_cancellations_to_billing_outcomes_to_customers() -> (
+    None
+):
     service = ordering.build(
         ordering.OrderingSettings(database_url="memory"), broker=InMemoryBroker()
     )
@@ -84,7 +86,7 @@ async def test_ordering_routes_its_new_order_to_billing_and_its_outcome_to_the_c
 
     assert isinstance(service.storage.outbox, InMemoryOutboxStorage)
     topics = [row.topic for row in await outbox_rows(service.storage.outbox)]
-    assert topics == ["OrderCreated", "notifications.OrderCancelled"]
+    assert topics == ["OrderCreated", "OrderCancelled", "notifications.OrderCancelled"]
 
 
 async def test_billing_tells_ordering_and_the_customer_of_each_payment_and_keeps_the_rest() -> None:

@@ -31,6 +31,7 @@ from billing_service.domain.events import PaymentCaptured, PaymentFailed
 from billing_service.infrastructure.tables import billing_metadata
 from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
+from cqrs_ddd_core.adapters.sqlalchemy.deadlines import deadlines_metadata
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.migrate import core_tables
 from cqrs_ddd_core.primitives.exceptions import DomainError, NotFoundError
@@ -100,7 +101,9 @@ async def differences(url: str, metadata: list[MetaData]) -> list[Any]:
 async def test_ordering_migrations_build_exactly_its_tables(
     ordering: ServiceHost, database_url: str
 ) -> None:
-    assert await differences(database_url, [core_tables(), ordering_metadata]) == []
+    # Ordering schedules payment deadlines: it has the core's optional deadlines table too.
+    tables = [core_tables(), deadlines_metadata, ordering_metadata]
+    assert await differences(database_url, tables) == []
     assert await ordering.health() == {"status": "ok", "database": True, "broker": True}
 
 

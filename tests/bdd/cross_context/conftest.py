@@ -12,10 +12,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from cqrs_ddd_core.primitives.ids import new_id
 from deploy.cluster import Cluster
 from tests.bdd.cross_context.deployment import Deployment
 from tests.bdd.cross_context.embedded import EmbeddedDeployment
 from tests.bdd.cross_context.processes import ProcessesDeployment, running_services
+from tests.bdd.cross_context.story import Story
 from tests.conftest import Run
 
 
@@ -44,3 +46,10 @@ def deployment(request: pytest.FixtureRequest, run: Run) -> Iterator[Deployment]
         yield embedded
     finally:
         run(embedded.stop)
+
+
+@pytest.fixture
+def story(run: Run, deployment: Deployment) -> Story:
+    """The scenario's story, with account ids of its own (the services may be shared)."""
+    merchant_opening = run(deployment.balance, deployment.merchant_account)
+    return Story(deployment, new_id()[:8], merchant_opening)

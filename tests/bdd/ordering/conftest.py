@@ -2,7 +2,7 @@
 
 Billing is not running here: "billing reports ..." hands the payload billing would publish to
 ordering's real consumer (`payment_results_consumer`), as the broker would: hydrated through
-ordering's own event registry, dispatched to its policies in a unit of work with its inbox.
+ordering's own event registry, dispatched to its payment process in a unit of work with its inbox.
 """
 
 from __future__ import annotations

@@ -5,11 +5,11 @@ The things to notice are the two orders:
 
 * `start` - migrate; run the service's own start hooks (billing opens its merchant account);
   subscribe the notification log; start consuming; start relaying (rows a previous run left
-  go out first).
+  go out first); start the other workers (a deadline scheduler).
 * `stop` - graceful, and every step runs even if one before it fails: stop consuming (the
-  queues keep what arrives meanwhile), let in-flight messages finish, stop the relay, then
-  close the broker and the database. A stuck consumer must not leave the relay running or the
-  connections open.
+  queues keep what arrives meanwhile), let in-flight messages finish, stop the other workers,
+  stop the relay, then close the broker and the database. A stuck consumer must not leave
+  the relay running or the connections open.
 
 `create_app` is the Litestar app (litestar/app.py) whose lifespan is `start` and `stop`;
 `health` reports the database and the broker. Guide: docs/patterns/composition-root.md.
@@ -35,6 +35,7 @@ from cqrs_ddd_core.cqrs.mediator import Mediator
 from cqrs_ddd_core.cqrs.outbox.buffered import BufferedOutbox
 from cqrs_ddd_core.cqrs.publishers.notifications import TOPIC_PREFIX, NotificationLog
 from cqrs_ddd_core.cqrs.publishers.route_table import NOTIFICATIONS, Routes, topics_routed_to
+from cqrs_ddd_core.ports.background import IBackgroundWorker
 
 
 def notifications_queue(service_name: str) -> str:
@@ -57,6 +58,8 @@ class ServiceHost:
     on_start: Sequence[Hook] = ()
     """Run after migrating, before consuming."""
     notifications: NotificationLog = field(default_factory=NotificationLog)
+    workers: Sequence[IBackgroundWorker] = ()
+    """Started after the relay, stopped before it (ordering's deadline scheduler)."""
 
     @property
     def storage(self) -> Storage:
@@ -86,6 +89,8 @@ class ServiceHost:
         for consumer in self.consumers:
             await consumer.start()
         await self.outbox.start()
+        for worker in self.workers:
+            await worker.start()
 
     async def stop(self) -> None:
         """Graceful: stop consuming, let in-flight messages finish, stop the relay, close."""
@@ -94,6 +99,8 @@ class ServiceHost:
             cleanup.push_async_callback(self.storage.close)
             cleanup.push_async_callback(self.broker.close)
             cleanup.push_async_callback(self.outbox.stop)
+            for worker in self.workers:
+                cleanup.push_async_callback(worker.stop)
             for consumer in self.consumers:
                 cleanup.push_async_callback(consumer.stop)
             for topic in topics_routed_to(self.routes, NOTIFICATIONS):

@@ -26,6 +26,7 @@ from cqrs_ddd_core.adapters.memory.inbox import InMemoryInboxStorage
 from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
 from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
 from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryStore
+from cqrs_ddd_core.adapters.sqlalchemy.deadlines import DEADLINES_VERSIONS
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, read_only
 from cqrs_ddd_core.adapters.sqlalchemy.inbox import SqlAlchemyInboxStorage
 from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy
@@ -54,6 +55,9 @@ class StorageRecipe:
     locks: bool = False
     """Whether it takes locks (`LockingMiddleware`): then, next to a SQLite database, they get
     a file of their own (see locks.py). Otherwise they stay in the service's database, unused."""
+    deadlines: bool = False
+    """Whether it schedules durable deadlines: then its database gets the deadlines table
+    (`DEADLINES_VERSIONS`), and `deadline_storage` stores them there."""
 
 
 @dataclass
@@ -65,6 +69,8 @@ class Storage:
     inbox: IInboxStorage
     locks: ILockStrategy
     migrations: Path | None = None
+    extra_migrations: tuple[Path, ...] = ()
+    """Optional core tables the service uses (the deadlines), migrated with its own."""
     engines: list[AsyncEngine] = field(default_factory=list)
     """The service's database first, then the lock database if it has its own."""
 
@@ -76,6 +82,7 @@ class Storage:
     async def migrate(self) -> None:
         for index, engine in enumerate(self.engines):
             own = [self.migrations] if index == 0 and self.migrations is not None else []
+            own += list(self.extra_migrations) if index == 0 else []
             await upgrade(engine, *own)
 
     async def healthy(self) -> bool:
@@ -126,6 +133,7 @@ def open_storage(
         inbox=SqlAlchemyInboxStorage(engine),
         locks=locks,
         migrations=recipe.migrations,
+        extra_migrations=(DEADLINES_VERSIONS,) if recipe.deadlines else (),
         engines=[engine] if lock_engine is None else [engine, lock_engine],
     )
 
