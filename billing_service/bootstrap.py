@@ -1,16 +1,13 @@
-"""Billing's composition root: the only module that knows concrete classes.
+"""Billing's composition root: the only module that knows concrete infrastructure classes.
 
-Read it top to bottom, as ordering's: settings, handlers, middleware, route table, consumer,
-and `build`, which hands them to the core's service host (`cqrs_ddd_core.adapters.host`).
-
-The thing to notice is the middleware's order: logging, then locking - `TransferFundsCommand`
-and `PayInvoiceCommand` hold their accounts until the transaction ends, in locks every replica
-shares (next to the database, `StorageRecipe(locks=True)`, or in Redis with ``LOCK_URL``) -
-then the outbox. The route table sends each payment result to ordering (``integration``) *and*
-to the customer (``notifications``), and a refund to the customer. Two consumers: new orders,
-and ordering's cancellations and refund requests. `build`'s seams ``relay`` and
-``payment_bus`` (what the payment policy sends through) are for the fault-injection suite.
-Guide: docs/patterns/composition-root.md.
+Read it top to bottom, as ordering's: settings, middleware, route table, and `build`, which
+registers the handlers (application/handlers.py) and hands them, with the two consumers, to the
+core's service host (`cqrs_ddd_core.adapters.host`). The thing to notice is the middleware's
+order: logging, then locking - the debited account is held until the transaction ends, in
+locks every replica shares (next to the database, or in Redis with ``LOCK_URL``) - then the
+outbox. The route table sends each payment result to ordering (``integration``) *and* to the
+customer (``notifications``). `build`'s seams ``relay`` and ``payment_bus`` (what the payment
+policy sends through) serve the fault-injection suite. Guide: docs/patterns/composition-root.md.
 """
 
 from __future__ import annotations
@@ -21,24 +18,8 @@ from pathlib import Path
 from pydantic import PositiveFloat, field_validator
 
 from billing_service import api
-from billing_service.application.command_handlers import (
-    DepositHandler,
-    OpenAccountHandler,
-    PayInvoiceHandler,
-    RecordOrderCancelledHandler,
-    RefundPaymentHandler,
-    TransferFundsHandler,
-)
-from billing_service.application.commands import (
-    DepositCommand,
-    OpenAccountCommand,
-    PayInvoiceCommand,
-    RecordOrderCancelledCommand,
-    RefundPaymentCommand,
-    TransferFundsCommand,
-)
-from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
-from billing_service.application.query_handlers import GetAccountHandler, ListInvoicesHandler
+from billing_service.application.commands import OpenAccountCommand
+from billing_service.application.handlers import register_handlers
 from billing_service.consumers import cancellations_consumer, orders_consumer
 from billing_service.domain.errors import AccountAlreadyExistsError
 from billing_service.domain.events import PaymentCaptured, PaymentFailed, PaymentRefunded
@@ -51,13 +32,7 @@ from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.host.settings import ServiceSettings
 from cqrs_ddd_core.adapters.host.storage import StorageRecipe
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
-from cqrs_ddd_core.cqrs.publishers.route_table import (
-    INTEGRATION,
-    NOTIFICATIONS,
-    Routes,
-    RouteTable,
-)
-from cqrs_ddd_core.cqrs.registry import HandlerRegistry
+from cqrs_ddd_core.cqrs.publishers.route_table import INTEGRATION, NOTIFICATIONS, Routes, RouteTable
 from cqrs_ddd_core.middleware.locking import LockingMiddleware
 from cqrs_ddd_core.middleware.logging import LoggingMiddleware
 from cqrs_ddd_core.middleware.outbox import OutboxMiddleware
@@ -97,20 +72,6 @@ STORAGE = StorageRecipe(
     migrations=Path(__file__).parent / "infrastructure" / "migrations" / "versions",
     locks=True,
 )
-
-
-def register_handlers(registry: HandlerRegistry, bus: ICommandBus) -> None:
-    """Every command and query handler of billing."""
-    registry.register_command_handler(OpenAccountCommand, OpenAccountHandler())
-    registry.register_command_handler(DepositCommand, DepositHandler())
-    registry.register_command_handler(TransferFundsCommand, TransferFundsHandler())
-    registry.register_query_handler(GetAccountQuery, GetAccountHandler())
-    registry.register_query_handler(ListInvoicesQuery, ListInvoicesHandler())
-    # Paying an invoice moves the money with a TransferFundsCommand, nested through ``bus``.
-    registry.register_command_handler(PayInvoiceCommand, PayInvoiceHandler(bus))
-    # Compensation: a refund is a nested transfer back; a cancellation only takes a note.
-    registry.register_command_handler(RefundPaymentCommand, RefundPaymentHandler(bus))
-    registry.register_command_handler(RecordOrderCancelledCommand, RecordOrderCancelledHandler())
 
 
 # --8<-- [start:routes]

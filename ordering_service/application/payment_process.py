@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from cqrs_ddd_core.deadlines.scheduler import DeadlineScheduler
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.ports.bus import ICommandBus
 from cqrs_ddd_core.ports.deadlines import Deadline, IDeadlineStorage
@@ -88,6 +89,16 @@ class OrderPaymentProcess:
         await self._bus.send(ExpirePaymentCommand(order_id=deadline.key, timeout_seconds=timeout))
 
     # --8<-- [end:handle]
+
+    def scheduler(self, *, poll_interval: float, lease_seconds: float) -> DeadlineScheduler:
+        """The worker that fires this process's due deadlines (one replica each)."""
+        return DeadlineScheduler(
+            self._deadlines,
+            self.deadline_passed,
+            poll_interval=poll_interval,
+            lease_seconds=lease_seconds,
+            clock=self._clock,
+        )
 
     def _payment_deadline(self, event: OrderCreated) -> Deadline:
         return Deadline(

@@ -1,6 +1,6 @@
 """Each service's real mediator over in-memory storage, for tests and scenarios.
 
-The mediators are built from each service's `bootstrap.register_handlers` by the host's
+The mediators are built from each service's `application.handlers.register_handlers` by the host's
 `build_mediator`, exactly as production builds them; only the unit of work (in memory) and
 the lock strategy (in process) differ.
 `EventRecorder` keeps the events of every successful command, nested ones included.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from billing_service import bootstrap as billing_bootstrap
+from billing_service.application import handlers as billing_handlers
 from billing_service.infrastructure.memory import BillingInMemoryUnitOfWork
 from cqrs_ddd_core.adapters.host.mediator import build_mediator
 from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
@@ -21,7 +21,7 @@ from cqrs_ddd_core.cqrs.response import CommandResponse
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.middleware.locking import LockingMiddleware
 from cqrs_ddd_core.middleware.registry import MiddlewareRegistry, Next
-from ordering_service import bootstrap as ordering_bootstrap
+from ordering_service.application import handlers as ordering_handlers
 from ordering_service.infrastructure.memory import OrderingInMemoryUnitOfWork
 
 E = TypeVar("E", bound=DomainEvent)
@@ -77,7 +77,7 @@ def ordering_harness() -> Ordering:
         created.append(uow)
         return uow
 
-    mediator = build_mediator(ordering_bootstrap.register_handlers, new_uow, middleware)
+    mediator = build_mediator(ordering_handlers.register_handlers, new_uow, middleware)
     return Ordering(mediator, store, middleware, recorder, created)
 
 
@@ -95,7 +95,7 @@ def billing_harness() -> Billing:
         created.append(uow)
         return uow
 
-    mediator = build_mediator(billing_bootstrap.register_handlers, new_uow, middleware)
+    mediator = build_mediator(billing_handlers.register_handlers, new_uow, middleware)
     return Billing(mediator, store, middleware, recorder, locks, created)
 
 
