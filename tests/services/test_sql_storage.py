@@ -37,9 +37,9 @@ from cqrs_ddd_core.adapters.sqlalchemy.migrate import core_tables
 from cqrs_ddd_core.primitives.exceptions import DomainError, NotFoundError
 from ordering_service import bootstrap as ordering_bootstrap
 from ordering_service.application.commands import (
-    ConfirmOrderCommand,
     CreateOrderCommand,
     OrderItem,
+    RecordPaymentCommand,
     ShipOrderCommand,
 )
 from ordering_service.application.queries import GetOrderQuery, ListOrdersQuery
@@ -127,7 +127,7 @@ async def test_an_order_round_trips_through_sql_with_its_summary(
         )
     )
     order_id = placed.result
-    await send(ConfirmOrderCommand(order_id=order_id, payment_id="payment-1"))
+    await send(RecordPaymentCommand(order_id=order_id, payment_id="payment-1"))
     shipment_id = (await send(ShipOrderCommand(order_id=order_id))).result
 
     order = (await send(GetOrderQuery(order_id=order_id))).result
