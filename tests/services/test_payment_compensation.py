@@ -49,6 +49,18 @@ def test_a_deadline_firing_after_the_payment_changes_nothing() -> None:
     assert order.clear_events() == []
 
 
+def test_a_payment_repeated_after_shipping_changes_nothing() -> None:
+    order = pending_order()
+    order.payment_captured("pay-1")
+    order.ship("ship-1")
+    order.clear_events()
+
+    order.payment_captured("pay-1")  # billing's PaymentCaptured, published a second time
+
+    assert (order.status, order.payment_id) == (OrderStatus.SHIPPED, "pay-1")
+    assert order.clear_events() == []
+
+
 def test_a_payment_reaching_a_cancelled_order_asks_for_a_refund_once() -> None:
     order = pending_order()
     order.payment_timed_out("Payment timed out")
