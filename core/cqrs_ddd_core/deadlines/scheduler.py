@@ -108,7 +108,8 @@ class DeadlineScheduler(IBackgroundWorker):
         self._task = asyncio.create_task(self._run(), name="deadline-scheduler")
 
     async def stop(self) -> None:
-        """Finish the deadline in flight, then stop; the rest wait in storage."""
+        """Finish the batch in flight (every deadline it claimed), then stop; the rest wait
+        in storage."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
