@@ -130,7 +130,9 @@ class DeadlineScheduler(IBackgroundWorker):
             try:
                 claimed = await self.run_once()
             except Exception:
-                logger.exception("deadline scheduler could not claim; retrying at the next poll")
+                # The claim, or the release or mark of a deadline after its firing, reached no
+                # database: what this round claimed and did not settle waits out its lease.
+                logger.exception("deadline scheduler round failed; retrying at the next poll")
                 claimed = 0
             if claimed >= self.batch_size:
                 continue  # a full batch: more may be due right now
