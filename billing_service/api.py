@@ -76,7 +76,7 @@ async def deposit(
     return await _account(queries, account_id)
 
 
-@post("/transfers", summary="Move money between two accounts (both locked)")
+@post("/transfers", summary="Move money between two accounts (the source locked)")
 async def transfer(data: JSONBody[TransferRequest], commands: Commands) -> dict[str, Any]:
     command = TransferFundsCommand(
         from_account=data.from_account, to_account=data.to_account, amount=data.amount

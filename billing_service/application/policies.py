@@ -9,6 +9,9 @@ features/cross_context/payment_deadline.feature. Guide: docs/components/consumer
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from pydantic import ValidationError
 
 from billing_service.application.commands import (
@@ -21,8 +24,23 @@ from billing_service.application.integration_events import (
     OrderCreated,
     RefundRequested,
 )
+from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.ports.bus import ICommandBus
 from cqrs_ddd_core.primitives.exceptions import PoisonMessageError
+
+C = TypeVar("C")
+
+
+def _build(event: DomainEvent, order_id: str, what: str, make: Callable[[], C]) -> C:
+    """The command ``make`` builds from ``event``; a message no command can be built from is
+    poison: retrying cannot help, so it goes straight to the dead letters with the reason."""
+    try:
+        return make()
+    except ValidationError as invalid:
+        raise PoisonMessageError(
+            f"{event.type_name()} {order_id} {what}: {invalid.errors()[0]['msg']}",
+            message_id=event.event_id,
+        ) from invalid
 
 
 class PayInvoiceOnOrderCreated:
@@ -31,20 +49,18 @@ class PayInvoiceOnOrderCreated:
         self._merchant_account = merchant_account
 
     async def handle(self, event: OrderCreated) -> None:
-        try:
-            command = PayInvoiceCommand(
+        # An order billing can never pay (say, a total of zero) is poison.
+        command = _build(
+            event,
+            event.order_id,
+            "cannot be invoiced",
+            lambda: PayInvoiceCommand(
                 order_id=event.order_id,
                 customer_id=event.customer_id,
                 amount=event.total,
                 merchant_account=self._merchant_account,
-            )
-        except ValidationError as invalid:
-            # An order billing can never pay (say, a total of zero): retrying cannot help, so
-            # the message goes straight to the dead letters with the reason.
-            raise PoisonMessageError(
-                f"OrderCreated {event.order_id} cannot be invoiced: {invalid.errors()[0]['msg']}",
-                message_id=event.event_id,
-            ) from invalid
+            ),
+        )
         await self._bus.send(command)
 
 
@@ -53,11 +69,15 @@ class RecordCancellationOnOrderCancelled:
         self._bus = bus
 
     async def handle(self, event: OrderCancelled) -> None:
-        await self._bus.send(
-            RecordOrderCancelledCommand(
+        command = _build(
+            event,
+            event.order_id,
+            "cannot be recorded as cancelled",
+            lambda: RecordOrderCancelledCommand(
                 order_id=event.order_id, customer_id=event.customer_id, reason=event.reason
-            )
+            ),
         )
+        await self._bus.send(command)
 
 
 class RefundOnRefundRequested:
@@ -66,10 +86,14 @@ class RefundOnRefundRequested:
         self._merchant_account = merchant_account
 
     async def handle(self, event: RefundRequested) -> None:
-        await self._bus.send(
-            RefundPaymentCommand(
+        command = _build(
+            event,
+            event.order_id,
+            "cannot be refunded",
+            lambda: RefundPaymentCommand(
                 order_id=event.order_id,
                 customer_id=event.customer_id,
                 merchant_account=self._merchant_account,
-            )
+            ),
         )
+        await self._bus.send(command)

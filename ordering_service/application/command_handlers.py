@@ -13,7 +13,6 @@ from cqrs_ddd_core.cqrs.response import CommandResponse
 from cqrs_ddd_core.ports.bus import ICommandBus
 from ordering_service.application.commands import (
     CancelOrderCommand,
-    ConfirmOrderCommand,
     CreateOrderCommand,
     CreateShipmentCommand,
     ExpirePaymentCommand,
@@ -32,15 +31,6 @@ class CreateOrderHandler(CommandHandler[str]):
         order = Order.place(command.customer_id, lines)
         await current_uow().orders.add(order)
         return CommandResponse(result=order.id, events=order.clear_events())
-
-
-class ConfirmOrderHandler(CommandHandler[None]):
-    async def handle(self, command: ConfirmOrderCommand) -> CommandResponse[None]:
-        orders = current_uow().orders
-        order = await orders.get(command.order_id)
-        order.confirm(command.payment_id)
-        await orders.save(order)
-        return CommandResponse(result=None, events=order.clear_events())
 
 
 class RecordPaymentHandler(CommandHandler[None]):

@@ -43,13 +43,6 @@ class CreateOrderCommand(Command[str]):
         return items
 
 
-class ConfirmOrderCommand(Command[None]):
-    """The payment ``payment_id`` of the order was captured."""
-
-    order_id: str
-    payment_id: str
-
-
 class RecordPaymentCommand(Command[None]):
     """Billing captured ``payment_id`` for the order: confirm it, or ask a refund if the
     order was cancelled meanwhile (see `OrderPaymentProcess`)."""

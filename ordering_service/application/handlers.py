@@ -13,7 +13,6 @@ from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.ports.bus import ICommandBus
 from ordering_service.application.command_handlers import (
     CancelOrderHandler,
-    ConfirmOrderHandler,
     CreateOrderHandler,
     CreateShipmentHandler,
     ExpirePaymentHandler,
@@ -22,7 +21,6 @@ from ordering_service.application.command_handlers import (
 )
 from ordering_service.application.commands import (
     CancelOrderCommand,
-    ConfirmOrderCommand,
     CreateOrderCommand,
     CreateShipmentCommand,
     ExpirePaymentCommand,
@@ -45,7 +43,6 @@ def register_handlers(
     deadlines wait in memory.
     """
     registry.register_command_handler(CreateOrderCommand, CreateOrderHandler())
-    registry.register_command_handler(ConfirmOrderCommand, ConfirmOrderHandler())
     registry.register_command_handler(RecordPaymentCommand, RecordPaymentHandler())
     registry.register_command_handler(ExpirePaymentCommand, ExpirePaymentHandler())
     registry.register_command_handler(CancelOrderCommand, CancelOrderHandler())

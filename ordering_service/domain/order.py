@@ -84,8 +84,8 @@ class Order(AggregateRoot):
 
     def confirm(self, payment_id: str) -> None:
         """PENDING -> CONFIRMED once the payment is captured."""
-        if self.status is OrderStatus.CONFIRMED and self.payment_id == payment_id:
-            return  # the same payment again: already done
+        if self.payment_id == payment_id and self.status in _PAID:
+            return  # the same payment again, even after shipping: already done
         self._require(OrderStatus.PENDING, "confirm")
         self.status = OrderStatus.CONFIRMED
         self.payment_id = payment_id
@@ -159,6 +159,10 @@ class Order(AggregateRoot):
                 f"Cannot {action} order {self.id!r}: it is {self.status.value}, and only a "
                 f"{expected.value} order can be {_past(action)}"
             )
+
+
+_PAID = (OrderStatus.CONFIRMED, OrderStatus.SHIPPED)
+"""The states an order reaches only once paid."""
 
 
 def _past(action: str) -> str:

@@ -9,9 +9,9 @@ import pytest
 from cqrs_ddd_core.primitives.exceptions import DomainError, NotFoundError
 from ordering_service.application.commands import (
     CancelOrderCommand,
-    ConfirmOrderCommand,
     CreateOrderCommand,
     OrderItem,
+    RecordPaymentCommand,
     ShipOrderCommand,
 )
 from ordering_service.application.dtos import OrderDTO, OrderSummaryDTO
@@ -69,7 +69,7 @@ async def test_an_unknown_order_is_not_found_by_its_id(ordering: Ordering) -> No
 async def test_the_read_model_follows_confirmation_and_cancellation(ordering: Ordering) -> None:
     paid, unpaid = await place(ordering), await place(ordering)
 
-    await ordering.mediator.send(ConfirmOrderCommand(order_id=paid, payment_id="pay-1"))
+    await ordering.mediator.send(RecordPaymentCommand(order_id=paid, payment_id="pay-1"))
     await ordering.mediator.send(CancelOrderCommand(order_id=unpaid, reason="Insufficient funds"))
 
     listed = (await ordering.mediator.send(ListOrdersQuery(customer_id="alice"))).result
@@ -83,7 +83,7 @@ async def test_list_orders_filters_by_customer_and_status_newest_first_within_th
 ) -> None:
     alice = [await place(ordering, "alice") for _ in range(4)]
     await place(ordering, "bob")
-    await ordering.mediator.send(ConfirmOrderCommand(order_id=alice[0], payment_id="pay-1"))
+    await ordering.mediator.send(RecordPaymentCommand(order_id=alice[0], payment_id="pay-1"))
 
     def ids(result: list[OrderSummaryDTO]) -> list[str]:
         return [s.order_id for s in result]
@@ -101,7 +101,7 @@ async def test_list_orders_filters_by_customer_and_status_newest_first_within_th
 
 async def test_shipping_sends_a_nested_command_and_both_commit_once(ordering: Ordering) -> None:
     order_id = await place(ordering)
-    await ordering.mediator.send(ConfirmOrderCommand(order_id=order_id, payment_id="pay-1"))
+    await ordering.mediator.send(RecordPaymentCommand(order_id=order_id, payment_id="pay-1"))
     ordering.units_of_work.clear()
 
     response = await ordering.mediator.send(ShipOrderCommand(order_id=order_id))
@@ -131,8 +131,8 @@ async def test_a_command_that_fails_leaves_neither_order_nor_summary(ordering: O
     order_id = await place(ordering)
     await ordering.mediator.send(CancelOrderCommand(order_id=order_id, reason="no money"))
 
-    with pytest.raises(DomainError, match="Cannot confirm"):
-        await ordering.mediator.send(ConfirmOrderCommand(order_id=order_id, payment_id="late"))
+    with pytest.raises(DomainError, match="Cannot ship"):
+        await ordering.mediator.send(ShipOrderCommand(order_id=order_id))
 
     [summary] = (await ordering.mediator.send(ListOrdersQuery())).result
     assert summary.status == "CANCELLED"

@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from ordering_service import bootstrap
-from ordering_service.application.commands import ConfirmOrderCommand
+from ordering_service.application.commands import RecordPaymentCommand
 
 Client = AsyncTestClient[Any]
 
@@ -170,7 +170,7 @@ async def test_shipping_a_paid_order_answers_its_shipment(
     client: Client, service: ServiceHost
 ) -> None:
     order_id = await place(client)
-    await service.mediator.send(ConfirmOrderCommand(order_id=order_id, payment_id="p-1"))
+    await service.mediator.send(RecordPaymentCommand(order_id=order_id, payment_id="p-1"))
 
     response = await client.post(f"/orders/{order_id}/ship")
 

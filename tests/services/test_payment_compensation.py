@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from billing_service.application.commands import (
     RecordOrderCancelledCommand,
     RefundPaymentCommand,
 )
+from billing_service.application.integration_events import OrderCancelled as OrderCancelledMessage
+from billing_service.application.policies import RecordCancellationOnOrderCancelled
 from billing_service.domain.events import PaymentRefunded
+from cqrs_ddd_core.primitives.exceptions import PoisonMessageError
 from ordering_service.domain.events import OrderCancelled, RefundRequested
 from ordering_service.domain.order import Order, OrderStatus
 from ordering_service.domain.order_line import OrderLine
@@ -46,6 +51,18 @@ def test_a_deadline_firing_after_the_payment_changes_nothing() -> None:
     assert not order.payment_timed_out("Payment timed out")
 
     assert order.status is OrderStatus.CONFIRMED
+    assert order.clear_events() == []
+
+
+def test_a_payment_repeated_after_shipping_changes_nothing() -> None:
+    order = pending_order()
+    order.payment_captured("pay-1")
+    order.ship("ship-1")
+    order.clear_events()
+
+    order.payment_captured("pay-1")  # billing's PaymentCaptured, published a second time
+
+    assert (order.status, order.payment_id) == (OrderStatus.SHIPPED, "pay-1")
     assert order.clear_events() == []
 
 
@@ -111,3 +128,12 @@ async def test_a_cancellation_of_a_charged_order_leaves_the_refund_to_the_refund
 
     [invoice] = await invoices(billing, "order-1")
     assert invoice.status == "PAID"
+
+
+async def test_a_cancellation_billing_can_never_record_goes_to_the_dead_letters(
+    billing: Billing,
+) -> None:
+    event = OrderCancelledMessage(order_id="order-1", customer_id="alice", reason="x" * 1001)
+
+    with pytest.raises(PoisonMessageError, match="OrderCancelled order-1 cannot be recorded"):
+        await RecordCancellationOnOrderCancelled(billing.mediator).handle(event)

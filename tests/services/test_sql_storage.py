@@ -24,6 +24,8 @@ from billing_service import bootstrap as billing_bootstrap
 from billing_service.application.commands import (
     OpenAccountCommand,
     PayInvoiceCommand,
+    RecordOrderCancelledCommand,
+    RefundPaymentCommand,
     TransferFundsCommand,
 )
 from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
@@ -37,9 +39,9 @@ from cqrs_ddd_core.adapters.sqlalchemy.migrate import core_tables
 from cqrs_ddd_core.primitives.exceptions import DomainError, NotFoundError
 from ordering_service import bootstrap as ordering_bootstrap
 from ordering_service.application.commands import (
-    ConfirmOrderCommand,
     CreateOrderCommand,
     OrderItem,
+    RecordPaymentCommand,
     ShipOrderCommand,
 )
 from ordering_service.application.queries import GetOrderQuery, ListOrdersQuery
@@ -127,7 +129,7 @@ async def test_an_order_round_trips_through_sql_with_its_summary(
         )
     )
     order_id = placed.result
-    await send(ConfirmOrderCommand(order_id=order_id, payment_id="payment-1"))
+    await send(RecordPaymentCommand(order_id=order_id, payment_id="payment-1"))
     shipment_id = (await send(ShipOrderCommand(order_id=order_id))).result
 
     order = (await send(GetOrderQuery(order_id=order_id))).result
@@ -221,4 +223,60 @@ async def test_opposite_transfers_never_deadlock_on_sql_locks(
     bob = (await send(GetAccountQuery(account_id="bob"))).result
     assert (alice.balance, bob.balance) == (Decimal("96.00"), Decimal("104.00"))
     assert alice.version == 1 + 12  # opened, then changed by every transfer: no lost update
+    assert await billing.storage.locks.get_active_locks() == []
+
+
+async def test_payments_refunds_and_cancellations_at_once_never_deadlock_in_sql(
+    billing: ServiceHost,
+) -> None:
+    # A payment holds its customer's lock, a refund the merchant's, a cancellation the
+    # customer's; inside, payments and refunds row-lock the customer and the merchant both, so
+    # the merchant is credited and debited at once by commands holding different locks: only
+    # the row lock keeps those writes from losing each other (a plain read fails here with a
+    # ConcurrencyError). "alice" and "bob" sort before "merchant", "zoe" after.
+    send = billing.mediator.send
+    customers = ["alice", "bob", "zoe"]
+    paid, new = 12, 6  # per customer: payments refunded at once, and new ones, and cancellations
+    for customer in customers:
+        await send(OpenAccountCommand(account_id=customer, balance=Decimal("100")))
+
+    def pay(order_id: str, customer: str) -> PayInvoiceCommand:
+        return PayInvoiceCommand(
+            order_id=order_id,
+            customer_id=customer,
+            amount=Decimal("5"),
+            merchant_account="merchant",
+        )
+
+    for customer in customers:  # paid before: refunded below
+        for n in range(paid):
+            await send(pay(f"paid-{customer}-{n}", customer))
+    commands: list[Any] = []
+    for customer in customers:
+        commands += [
+            RefundPaymentCommand(
+                order_id=f"paid-{customer}-{n}", customer_id=customer, merchant_account="merchant"
+            )
+            for n in range(paid)
+        ]
+        commands += [pay(f"new-{customer}-{n}", customer) for n in range(new)]
+        commands += [
+            RecordOrderCancelledCommand(
+                order_id=f"cancelled-{customer}-{n}", customer_id=customer, reason="timed out"
+            )
+            for n in range(new)
+        ]
+    random.shuffle(commands)
+
+    await asyncio.wait_for(asyncio.gather(*(send(c) for c in commands)), TIMEOUT)
+
+    for customer in customers:  # every earlier payment refunded, the new ones kept
+        account = (await send(GetAccountQuery(account_id=customer))).result
+        assert account.balance == Decimal(100 - 5 * new)
+    merchant = (await send(GetAccountQuery(account_id="merchant"))).result
+    assert merchant.balance == Decimal(5 * new * len(customers))
+    statuses = {i.order_id: i.status for i in (await send(ListInvoicesQuery())).result}
+    assert statuses == {f"paid-{c}-{n}": "REFUNDED" for c in customers for n in range(paid)} | {
+        f"new-{c}-{n}": "PAID" for c in customers for n in range(new)
+    }
     assert await billing.storage.locks.get_active_locks() == []

@@ -108,7 +108,8 @@ class DeadlineScheduler(IBackgroundWorker):
         self._task = asyncio.create_task(self._run(), name="deadline-scheduler")
 
     async def stop(self) -> None:
-        """Finish the deadline in flight, then stop; the rest wait in storage."""
+        """Finish the batch in flight (every deadline it claimed), then stop; the rest wait
+        in storage."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
@@ -129,7 +130,9 @@ class DeadlineScheduler(IBackgroundWorker):
             try:
                 claimed = await self.run_once()
             except Exception:
-                logger.exception("deadline scheduler could not claim; retrying at the next poll")
+                # The claim, or the release or mark of a deadline after its firing, reached no
+                # database: what this round claimed and did not settle waits out its lease.
+                logger.exception("deadline scheduler round failed; retrying at the next poll")
                 claimed = 0
             if claimed >= self.batch_size:
                 continue  # a full batch: more may be due right now

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from ordering_service.application.commands import ConfirmOrderCommand, ShipOrderCommand
+from ordering_service.application.commands import RecordPaymentCommand, ShipOrderCommand
 from ordering_service.application.queries import GetOrderQuery
 from tests.bdd.ordering.conftest import Story, place_order
 from tests.conftest import Run
@@ -16,7 +16,7 @@ scenarios("ordering/shipping.feature")
 @given(parsers.parse('a confirmed order of customer "{customer}"'))
 def confirmed_order(run: Run, story: Story, customer: str) -> None:
     place_order(run, story, customer, 1, "book", "10.00")
-    confirm = ConfirmOrderCommand(order_id=story.order_id, payment_id="payment-1")
+    confirm = RecordPaymentCommand(order_id=story.order_id, payment_id="payment-1")
     run(story.ordering.mediator.send, confirm)
 
 
