@@ -115,20 +115,16 @@ def build(
     )
     mediator = build_mediator(register_handlers, storage.uow_factory, middleware)
     bus = payment_bus(mediator)
-    consumer = orders_consumer(
-        plumbing.broker.consumer,
-        bus,
-        merchant_account=settings.merchant_account,
-        uow_factory=storage.uow_factory,
-        inbox=storage.inbox,
-    )
-    cancellations = cancellations_consumer(
-        plumbing.broker.consumer,
-        bus,
-        merchant_account=settings.merchant_account,
-        uow_factory=storage.uow_factory,
-        inbox=storage.inbox,
-    )
+    consumers = [  # new orders; ordering's cancellations and refund requests
+        new_consumer(
+            plumbing.broker.consumer,
+            bus,
+            merchant_account=settings.merchant_account,
+            uow_factory=storage.uow_factory,
+            inbox=storage.inbox,
+        )
+        for new_consumer in (orders_consumer, cancellations_consumer)
+    ]
 
     async def open_merchant_account() -> None:
         try:
@@ -141,7 +137,7 @@ def build(
         settings,
         plumbing,
         mediator,
-        [consumer, cancellations],
+        consumers,
         api.ENDPOINTS,
         ROUTES,
         on_start=[open_merchant_account],
