@@ -6,32 +6,16 @@ import asyncio
 
 from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
+from tests.locking.behaviours import serve_in_arrival_order
 
 ACCOUNT = ResourceIdentifier("Account", "acc-1")
 TTL = 30.0
 
 
 async def test_waiters_get_the_lock_in_the_order_they_asked() -> None:
-    locks = InMemoryLockStrategy()
-    holder = await locks.acquire(ACCOUNT, timeout=1.0, ttl=TTL)
-    served: list[str] = []
+    asked, served = await serve_in_arrival_order(InMemoryLockStrategy(), ACCOUNT)
 
-    async def take_turn(name: str) -> None:
-        token = await locks.acquire(ACCOUNT, timeout=10.0, ttl=TTL)
-        served.append(name)
-        await asyncio.sleep(0.001)
-        await locks.release(ACCOUNT, token)
-
-    names = [f"waiter-{i}" for i in range(8)]
-    tasks = []
-    for name in names:
-        tasks.append(asyncio.create_task(take_turn(name)))
-        await asyncio.sleep(0)  # let it join the queue before the next one
-
-    await locks.release(ACCOUNT, holder)
-    await asyncio.wait_for(asyncio.gather(*tasks), 10)
-
-    assert served == names
+    assert served == asked
 
 
 async def test_a_newcomer_cannot_barge_past_the_queue() -> None:

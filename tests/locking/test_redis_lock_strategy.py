@@ -7,7 +7,6 @@ server-side scripts themselves must do the excluding. Keys live under the run's 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -18,6 +17,7 @@ from cqrs_ddd_core.adapters.redis.locking import RedisLockStrategy
 from cqrs_ddd_core.cqrs.concurrency import CriticalSection
 from cqrs_ddd_core.primitives.exceptions import LockAcquisitionError, LockReleaseError
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
+from tests.locking.behaviours import count_with_clients, serve_in_arrival_order
 
 pytestmark = pytest.mark.redis
 
@@ -44,52 +44,15 @@ async def three_processes(redis_url: str, prefix: str) -> AsyncIterator[list[Red
 async def test_holders_in_different_processes_exclude_each_other(
     three_processes: list[RedisLockStrategy],
 ) -> None:
-    inside = 0
-    most_inside = 0
-    counter = 0
-
-    async def increment(locks: RedisLockStrategy) -> None:
-        nonlocal inside, most_inside, counter
-        token = await locks.acquire(ACCOUNT, timeout=20.0, ttl=TTL)
-        try:
-            inside += 1
-            most_inside = max(most_inside, inside)
-            value = counter
-            await asyncio.sleep(0.002)
-            counter = value + 1
-            inside -= 1
-        finally:
-            await locks.release(ACCOUNT, token)
-
-    jobs = [increment(three_processes[i % 3]) for i in range(24)]
-    await asyncio.wait_for(asyncio.gather(*jobs), 30)
-
-    assert (most_inside, counter) == (1, 24)
+    assert await count_with_clients(three_processes, ACCOUNT) == (1, 24)
 
 
 async def test_waiters_in_one_process_get_the_lock_in_the_order_they_asked(
     three_processes: list[RedisLockStrategy],
 ) -> None:
-    locks = three_processes[0]
-    holder = await locks.acquire(ACCOUNT, timeout=1.0, ttl=TTL)
-    served: list[str] = []
+    asked, served = await serve_in_arrival_order(three_processes[0], ACCOUNT)
 
-    async def take_turn(name: str) -> None:
-        token = await locks.acquire(ACCOUNT, timeout=10.0, ttl=TTL)
-        served.append(name)
-        await asyncio.sleep(0.001)
-        await locks.release(ACCOUNT, token)
-
-    names = [f"waiter-{i}" for i in range(8)]
-    tasks = []
-    for name in names:
-        tasks.append(asyncio.create_task(take_turn(name)))
-        await asyncio.sleep(0)  # let it join the queue before the next one
-
-    await locks.release(ACCOUNT, holder)
-    await asyncio.wait_for(asyncio.gather(*tasks), 10)
-
-    assert served == names
+    assert served == asked
 
 
 async def test_a_lock_is_visible_to_other_processes_at_once(

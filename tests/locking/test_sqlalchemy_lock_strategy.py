@@ -7,7 +7,6 @@ themselves must do the excluding.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -17,6 +16,7 @@ from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy
 from cqrs_ddd_core.cqrs.concurrency import CriticalSection
 from cqrs_ddd_core.primitives.exceptions import LockAcquisitionError, LockReleaseError
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
+from tests.locking.behaviours import count_with_clients
 from tests.locking.lock_stores import empty_lock_table
 
 ACCOUNT = ResourceIdentifier("Account", "acc-1")
@@ -38,27 +38,7 @@ async def three_processes(sql_lock_store_url: str) -> AsyncIterator[list[SqlAlch
 async def test_holders_in_different_processes_exclude_each_other(
     three_processes: list[SqlAlchemyLockStrategy],
 ) -> None:
-    inside = 0
-    most_inside = 0
-    counter = 0
-
-    async def increment(locks: SqlAlchemyLockStrategy) -> None:
-        nonlocal inside, most_inside, counter
-        token = await locks.acquire(ACCOUNT, timeout=20.0, ttl=TTL)
-        try:
-            inside += 1
-            most_inside = max(most_inside, inside)
-            value = counter
-            await asyncio.sleep(0.002)
-            counter = value + 1
-            inside -= 1
-        finally:
-            await locks.release(ACCOUNT, token)
-
-    jobs = [increment(three_processes[i % 3]) for i in range(24)]
-    await asyncio.wait_for(asyncio.gather(*jobs), 30)
-
-    assert (most_inside, counter) == (1, 24)
+    assert await count_with_clients(three_processes, ACCOUNT) == (1, 24)
 
 
 async def test_a_lock_is_visible_to_other_processes_at_once(
