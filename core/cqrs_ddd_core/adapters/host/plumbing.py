@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from cqrs_ddd_core.adapters.broker_channel import (
     BrokerChannel,
@@ -65,7 +66,12 @@ class Plumbing:
     ) -> Plumbing:
         """Open storage and broker; pass ``broker`` to share an in-process one, ``locks`` to
         keep the locks elsewhere than next to the database (the storage closes them)."""
-        storage = open_storage(settings.database_url, recipe, locks=locks)
+        storage = open_storage(
+            settings.database_url,
+            recipe,
+            locks=locks,
+            idempotency_ttl=timedelta(seconds=settings.idempotency_ttl_seconds),
+        )
         channel = (
             in_process_channel(broker)
             if broker is not None

@@ -9,6 +9,7 @@ builds settings as an ordinary object: ``OrderingSettings(database_url="memory")
 
 from __future__ import annotations
 
+from pydantic import PositiveFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MEMORY = "memory"
@@ -27,3 +28,6 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     exchange_name: str = "events"
     outbox_poll_interval: float = 1.0
+    idempotency_ttl_seconds: PositiveFloat = 24 * 60 * 60
+    """How long the response to a request with an ``Idempotency-Key`` is kept for its retries
+    (docs/patterns/idempotency.md)."""

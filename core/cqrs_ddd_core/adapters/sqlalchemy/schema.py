@@ -1,4 +1,5 @@
-"""`core_metadata`: the tables the core's SQL adapters own (outbox, inbox, locks).
+"""`core_metadata`: the tables the core's SQL adapters own (outbox, inbox, locks, idempotency
+keys).
 
 Each adapter module defines its table on this one `MetaData`, so the migrations - and a
 reader - find every core table in one place. A service's own tables live on its own metadata.
