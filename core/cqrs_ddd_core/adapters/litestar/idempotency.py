@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 from cqrs_ddd_core.primitives.actor import Actor
 from cqrs_ddd_core.primitives.exceptions import ConcurrencyError
 from cqrs_ddd_core.primitives.ids import new_id
+
+logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 IDEMPOTENT_REPLAYED = "Idempotent-Replayed"
@@ -114,7 +117,21 @@ class IdempotentPosts(ASGIMiddleware):
             return
         # 2. Run once, in one transaction.
         held = _HeldResponse()
-        outcome = await self._run_once(request, scope, _replaying(body, receive), held, next_app)
+        try:
+            outcome = await self._run_once(
+                request, scope, _replaying(body, receive), held, next_app
+            )
+        except Exception:
+            # Saving or committing failed after the route answered, so Litestar's error mapping
+            # cannot answer any more: we do. A retry with the key is safe, whatever happened.
+            logger.exception("POST %s: storing its response failed", scope["path"])
+            await _send_error(
+                send,
+                503,
+                f"The response could not be stored with its effects; the request may or may "
+                f"not have taken effect - retry with the same {IDEMPOTENCY_KEY}",
+            )
+            return
         if outcome is _Outcome.COMMITTED:
             await held.release(send)
             return
