@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from httpx import Response
 
+from cqrs_ddd_core.adapters.litestar import idempotency
 from cqrs_ddd_core.ports.idempotency import IIdempotencyStorage
 from tests.idempotency.edge import ORDER, Client, Service, serve
 from tests.services.databases import empty_database
@@ -135,6 +136,17 @@ async def test_two_idempotency_keys_on_one_request_are_400(ordering: Client) -> 
 
     assert sent[0]["status"] == 400
     assert b"Idempotency-Key" in sent[1]["body"]
+    assert (await ordering.get("/orders")).json() == []
+
+
+async def test_a_body_over_the_limit_is_413_and_nothing_runs(
+    ordering: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(idempotency, "MAX_BODY", 100)
+
+    response = await ordering.post("/orders", {**ORDER, "customer_id": "c" * 64}, key="k")
+
+    assert response.status_code == 413, response.text
     assert (await ordering.get("/orders")).json() == []
 
 

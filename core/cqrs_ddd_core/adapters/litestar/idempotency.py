@@ -58,6 +58,8 @@ ANONYMOUS = "anonymous"
 """The caller of a request no one authenticated: such requests share one set of keys."""
 
 _KEY = re.compile(rb"[\x20-\x7e]{1,255}")
+MAX_BODY = 10_000_000
+"""The body is read here, before Litestar's own limit applies: the same limit (its default)."""
 
 
 # --8<-- [start:caller]
@@ -109,6 +111,9 @@ class IdempotentPosts(ASGIMiddleware):
             )
             return
         body = await _read_body(receive)
+        if body is None:
+            await _send_error(send, 413, f"The request body is larger than {MAX_BODY} bytes")
+            return
         request = _Request(caller_of(scope), keys[0].decode("ascii"), _fingerprint(scope, body))
         # 1. Look.
         record = await self._storage.find(request.caller, request.key)
@@ -235,13 +240,16 @@ async def _answer_from(record: IdempotencyRecord, request: _Request, send: Send)
     )
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole body (``None`` when it exceeds `MAX_BODY`): it is part of the fingerprint."""
     body = bytearray()
     while True:
         message = await receive()
         if message["type"] != "http.request":
             break  # the client went away; the route sees what arrived
         body += message.get("body", b"")
+        if len(body) > MAX_BODY:
+            return None
         if not message.get("more_body", False):
             break
     return bytes(body)
