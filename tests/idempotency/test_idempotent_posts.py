@@ -20,7 +20,9 @@ import pytest
 from httpx import Response
 
 from cqrs_ddd_core.adapters.litestar import idempotency
+from cqrs_ddd_core.adapters.litestar.idempotency import ANONYMOUS, caller_of
 from cqrs_ddd_core.ports.idempotency import IIdempotencyStorage
+from cqrs_ddd_core.primitives.actor import Actor
 from tests.idempotency.edge import ORDER, Client, Service, serve
 from tests.services.databases import empty_database
 from tests.tokens import auth_headers
@@ -225,6 +227,13 @@ async def test_a_key_expires_after_its_time_to_live(database_url: str) -> None:
         assert (again.status_code, replayed(again)) == (201, False)
         assert again.json()["order_id"] != first.json()["order_id"]
         assert len((await ordering.get("/orders")).json()) == 2
+
+
+def test_keys_belong_to_the_authenticated_actor_else_to_one_anonymous_caller() -> None:
+    alice: Any = {"user": Actor(id="alice")}
+    nobody: Any = {}
+
+    assert (caller_of(alice), caller_of(nobody)) == ("alice", ANONYMOUS)
 
 
 async def test_requests_without_a_key_behave_as_before(ordering: Client) -> None:
