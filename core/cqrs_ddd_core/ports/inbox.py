@@ -22,6 +22,9 @@ from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 class IInboxStorage(ABC):
     """Processed message ids per consumer."""
 
+    async def verify(self) -> None:  # noqa: B027 - optional on purpose: memory needs nothing
+        """Raise when the storage cannot work at all (its table is missing); start-up calls it."""
+
     @abstractmethod
     async def has_processed(
         self, message_id: str, consumer: str, *, uow: UnitOfWork | None = None

@@ -121,6 +121,9 @@ class OutboxMessage:
 class IOutboxStorage(ABC):
     """Where outbox rows live. Every method is atomic on its own."""
 
+    async def verify(self) -> None:  # noqa: B027 - optional on purpose: memory needs nothing
+        """Raise when the storage cannot work at all (its table is missing); start-up calls it."""
+
     @abstractmethod
     async def save(
         self, messages: Sequence[OutboxMessage], *, uow: UnitOfWork | None = None

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from cqrs_ddd_core.adapters.sqlalchemy.engine import read_only
-from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata
+from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata, require_table
 from cqrs_ddd_core.adapters.sqlalchemy.types import UtcDateTime
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import session_for
 from cqrs_ddd_core.ports.inbox import IInboxStorage
@@ -50,6 +50,9 @@ class SqlAlchemyInboxStorage(IInboxStorage):
         self._reader = read_only(engine)
         self._clock = clock
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    async def verify(self) -> None:
+        await require_table(self._engine, inbox_table, "SqlAlchemyInboxStorage")
 
     async def has_processed(
         self, message_id: str, consumer: str, *, uow: UnitOfWork | None = None

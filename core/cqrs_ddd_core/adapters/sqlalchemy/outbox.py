@@ -50,7 +50,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cqrs_ddd_core.adapters.sqlalchemy.engine import read_only
-from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata
+from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata, require_table
 from cqrs_ddd_core.adapters.sqlalchemy.types import UtcDateTime
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import session_for
 from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, OutboxStatus, utc_now
@@ -100,6 +100,9 @@ class SqlAlchemyOutboxStorage(IOutboxStorage):
         self._engine = engine
         self._reader = read_only(engine)
         self._clock = clock
+
+    async def verify(self) -> None:
+        await require_table(self._engine, outbox_table, "SqlAlchemyOutboxStorage")
 
     async def save(
         self, messages: Sequence[OutboxMessage], *, uow: UnitOfWork | None = None

@@ -128,9 +128,15 @@ class BaseEventConsumer:
     # --- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Subscribe to every topic; returns once subscribed (calling it again does nothing)."""
+        """Subscribe to every topic; returns once subscribed (calling it again does nothing).
+
+        An inbox that cannot work (its table is missing) raises here, before any message is
+        taken, rather than dead-lettering every delivery.
+        """
         if self._started:
             return
+        if self.inbox is not None:
+            await self.inbox.verify()
         self._stopped = False
         options: dict[str, Any] = {}
         if self.exchange_name is not None:

@@ -97,8 +97,16 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
     # --- the worker side -----------------------------------------------------------------
 
     async def start(self) -> None:
+        """Start relaying in the background; raises at once if storage or locks cannot work.
+
+        A missing table (migrations not run) is `MissingTableError` here, naming the table,
+        rather than a relay that only logs while its rows stay pending.
+        """
         if self._task is not None and not self._task.done():
             return
+        await self.storage.verify()
+        if self.service.lock_strategy is not None:
+            await self.service.lock_strategy.verify()
         self._stopping = False
         self._wake = asyncio.Event()
         self._wake.set()  # rows left by an earlier run go out at once
