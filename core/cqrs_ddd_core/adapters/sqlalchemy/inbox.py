@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, String, Table, exists, select
+from sqlalchemy import Column, String, Table, delete, exists, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -74,6 +74,15 @@ class SqlAlchemyInboxStorage(IInboxStorage):
             return
         async with self._engine.begin() as connection:
             await self._record(connection, message_id, consumer)
+
+    async def purge_processed(self, before: datetime, *, limit: int = 1000) -> int:
+        t = inbox_table
+        old = select(t.c.message_id, t.c.consumer).where(t.c.processed_at < before).limit(limit)
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                delete(t).where(tuple_(t.c.message_id, t.c.consumer).in_(old))
+            )
+        return _rowcount(result)
 
     async def _record(
         self, executor: AsyncSession | AsyncConnection, message_id: str, consumer: str

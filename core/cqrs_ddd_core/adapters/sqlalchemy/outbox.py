@@ -39,6 +39,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    delete,
     func,
     insert,
     or_,
@@ -215,6 +216,18 @@ class SqlAlchemyOutboxStorage(IOutboxStorage):
             result = await connection.execute(select(t.c.status, func.count()).group_by(t.c.status))
             found = {str(status): int(count) for status, count in result.all()}
         return {status: found.get(status.value, 0) for status in OutboxStatus}
+
+    async def purge_published(self, before: datetime, *, limit: int = 1000) -> int:
+        t = outbox_table
+        # Bounded: one short transaction per batch, so writers (SQLite has one) wait little.
+        old = (
+            select(t.c.message_id)
+            .where(t.c.status == OutboxStatus.PUBLISHED.value, t.c.published_at < before)
+            .limit(limit)
+        )
+        async with self._engine.begin() as connection:
+            result = await connection.execute(delete(t).where(t.c.message_id.in_(old)))
+        return _rowcount(result)
 
     async def _update_held(
         self, message_ids: Sequence[str], claim_token: str, **values: Any
