@@ -19,6 +19,9 @@ within ``inbox_age``, and keep it well above the senders' longest retry schedule
 
 `BufferedOutbox` runs it from the relay's loop every ``interval`` seconds (default one hour),
 not on every round: deleting is cheap but not free, and an hour's rows are a small batch.
+Each batch is one short transaction (SQLite has one writer: a long delete would stall every
+command). What it costs: the published rows are found without an index of their own (the
+outbox's index covers only unfinished rows), which an hourly run over a day's rows affords.
 Settings: ``OUTBOX_RETENTION_DAYS``, ``INBOX_RETENTION_DAYS``, ``RETENTION_INTERVAL``.
 Tests: tests/messaging/test_retention.py; each storage's purge in the port contracts
 (tests/messaging/contracts.py), on memory, SQLite and PostgreSQL.
