@@ -202,6 +202,7 @@ def warehouse_with_outbox(messaging: Messaging) -> None:
     build_warehouse(messaging, outbox, routed=False)  # the spec's OutboxMiddleware(outbox)
 
 
+@given("a storefront that lists each announced shipment for sale, keeping an inbox")
 @given("a storefront consumer with an inbox")
 def storefront_consumer(messaging: Messaging) -> None:
     new_storefront_consumer(messaging, messaging.listing)
@@ -236,6 +237,11 @@ def registers_shipment(messaging: Messaging, shipment_id: str) -> None:
 def registering_fails(messaging: Messaging, shipment_id: str) -> None:
     register(messaging, shipment_id, "raise")
     assert messaging.error is not None
+
+
+@when(parsers.parse('the broker delivers the {news} of shipment "{shipment_id}"'))
+def delivers_news_once(messaging: Messaging, news: str, shipment_id: str) -> None:
+    delivers_once(messaging, NEWS[news], shipment_id)
 
 
 @when(parsers.parse('the broker delivers "{topic}" of shipment "{shipment_id}"'))
