@@ -203,7 +203,6 @@ def warehouse_with_outbox(messaging: Messaging) -> None:
 
 
 @given("a storefront that lists each announced shipment for sale, keeping an inbox")
-@given("a storefront consumer with an inbox")
 def storefront_consumer(messaging: Messaging) -> None:
     new_storefront_consumer(messaging, messaging.listing)
 
@@ -244,7 +243,6 @@ def delivers_news_once(messaging: Messaging, news: str, shipment_id: str) -> Non
     delivers_once(messaging, NEWS[news], shipment_id)
 
 
-@when(parsers.parse('the broker delivers "{topic}" of shipment "{shipment_id}"'))
 def delivers_once(messaging: Messaging, topic: str, shipment_id: str) -> None:
     event = ShipmentAnnounced(
         shipment_id=shipment_id,
