@@ -58,7 +58,7 @@ NEWS = {
     "announcement": "ShipmentAnnounced",
     "announcements": "ShipmentAnnounced",
     "thank-you note": "SupplierThanked",
-    "stock-list note": "ShipmentNoted",
+    "log note": "ShipmentNoted",
     "stock count": "StockCounted",
 }
 """The scenarios' words for the warehouse's news -> the event's name, which is its topic."""
@@ -229,9 +229,6 @@ def registers_shipment(messaging: Messaging, shipment_id: str) -> None:
     parsers.parse(
         'registering shipment "{shipment_id}" fails after the clerk noted the shipment down'
     )
-)
-@when(
-    parsers.parse('registering shipment "{shipment_id}" fails after its handler wrote the shipment')
 )
 def registering_fails(messaging: Messaging, shipment_id: str) -> None:
     register(messaging, shipment_id, "raise")
