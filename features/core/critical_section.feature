@@ -1,21 +1,21 @@
 Feature: A clerk can lock several shelves at once, and two clerks never wait on each other forever
-  Before working on shelves a clerk locks them all (a critical section), always in one fixed
-  order - sorted, each once - so two clerks who want the same shelves in opposite orders queue
+  Before working on shelves a clerk locks them all (a critical section), always sorted the
+  same way and each once, so two clerks who want the same shelves the other way round queue
   up instead of each holding one and waiting forever for the other's (a deadlock). A clerk may
   lock again what they already hold; one who cannot lock everything lets go of what they took.
 
   Background:
     Given locks kept in memory
 
-  Scenario: Clerks wanting the same shelves in opposite orders never wait on each other forever
+  Scenario: Clerks wanting the same shelves the other way round never wait on each other forever
     When 20 clerks lock shelves "A1, B2" and 20 lock shelves "B2, A1", all at once, each working a moment inside
     Then all 40 clerks finished
     And no two clerks were ever working on the shelves at the same time
     And nothing is locked
 
-  Scenario: Each shelf is locked once, in sorted order
+  Scenario: Each shelf is locked once, always in the same sequence
     When a clerk locks shelves "B2, A1, B2"
-    Then the clerk holds exactly the locks of shelves "A1, B2", in that order
+    Then the clerk holds exactly the locks of shelves "A1, B2", in that sequence
 
   Scenario: A clerk can lock again what they already hold
     Given clerk "ann" has locked shipment "s-123"

@@ -7,7 +7,7 @@ Feature: Everyone who reacts to an arrival hears of it, in turn, with second cha
   Scenario: Every listener hears the news, lowest priority first
     Given the news of an arrival goes to "audit" at priority 10, "stock list" at priority 0 and "label printer" at priority 5
     When a shipment arrives and the news is passed on
-    Then they heard it in the order "stock list, label printer, audit"
+    Then they heard it one after the other: "stock list, label printer, audit"
 
   Scenario: A label printer that jams is told again until it prints
     Given a listener that stumbles is told again up to 3 times

@@ -36,7 +36,7 @@ Feature: Putting the goods away is part of receiving them
   Scenario: Checkpoints stand around putting away too, the first one outermost
     Given every request passes checkpoint "gate" first and checkpoint "desk" second
     When the warehouse receives shipment "s-1"
-    Then the requests passed the checkpoints in this order:
+    Then the requests passed the checkpoints in this sequence:
       | checkpoint | step   | request                |
       | gate       | enters | receiving the shipment |
       | desk       | enters | receiving the shipment |

@@ -164,7 +164,7 @@ def no_lock_is_held(world: World, run: Run) -> None:
     assert run(world.strategy.get_active_locks) == []
 
 
-@then(parsers.parse('the clerk holds exactly the locks of {kind} "{names}", in that order'))
+@then(parsers.parse('the clerk holds exactly the locks of {kind} "{names}", in that sequence'))
 def it_holds_exactly(world: World, run: Run, kind: str, names: str) -> None:
     section = world.sections[-1]
     assert section.resources == resources(kind, names)

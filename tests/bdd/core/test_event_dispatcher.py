@@ -88,7 +88,7 @@ def dispatch_failing(desk: Desk, run: Run) -> None:
     desk.error = caught.value
 
 
-@then(parsers.parse('they heard it in the order "{order}"'))
+@then(parsers.parse('they heard it one after the other: "{order}"'))
 def ran_in_order(desk: Desk, order: str) -> None:
     assert desk.calls == [name.strip() for name in order.split(",")]
 

@@ -148,7 +148,7 @@ def shipment_received_caused(world: World) -> None:
     assert _event(world, ShipmentReceived).causation_id == receive.command_id
 
 
-@then("the requests passed the checkpoints in this order:")
+@then("the requests passed the checkpoints in this sequence:")
 def middleware_order(world: World, datatable: list[list[str]]) -> None:
     expected = [
         (middleware.strip(), step.strip(), COMMANDS[command.strip()])
