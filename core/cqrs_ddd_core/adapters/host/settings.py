@@ -9,7 +9,7 @@ builds settings as an ordinary object: ``OrderingSettings(database_url="memory")
 
 from __future__ import annotations
 
-from pydantic import PositiveFloat
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MEMORY = "memory"
@@ -28,6 +28,11 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     exchange_name: str = "events"
     outbox_poll_interval: float = 1.0
-    idempotency_ttl_seconds: PositiveFloat = 24 * 60 * 60
-    """How long the response to a request with an ``Idempotency-Key`` is kept for its retries
-    (docs/patterns/idempotency.md)."""
+    # Retention (cqrs/outbox/retention.py): published outbox rows and inbox records older
+    # than these are deleted by the relay every RETENTION_INTERVAL seconds.
+    outbox_retention_days: float = Field(default=7.0, gt=0)
+    inbox_retention_days: float = Field(default=14.0, gt=0)
+    retention_interval: float = Field(default=3600.0, gt=0)
+    # How long the response to a request with an Idempotency-Key is replayed to its retries;
+    # every stored response purges expired ones (docs/patterns/idempotency.md).
+    idempotency_ttl_seconds: float = Field(default=24 * 60 * 60, gt=0)
