@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from litestar import get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from billing_service.application.commands import (
     DepositCommand,
@@ -28,6 +28,7 @@ from billing_service.application.commands import (
 from billing_service.application.dtos import AccountDTO
 from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
 from cqrs_ddd_core.adapters.litestar.app import Commands, Queries
+from cqrs_ddd_core.adapters.litestar.json_body import RequestBody
 from cqrs_ddd_core.ports.bus import IQueryBus
 from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 
@@ -35,16 +36,16 @@ AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=IDENTIFIER
 AccountIdPath = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
 
 
-class OpenAccountRequest(BaseModel):
+class OpenAccountRequest(RequestBody):
     account_id: AccountId
     balance: Money
 
 
-class DepositRequest(BaseModel):
+class DepositRequest(RequestBody):
     amount: PositiveMoney
 
 
-class TransferRequest(BaseModel):
+class TransferRequest(RequestBody):
     from_account: AccountId
     to_account: AccountId
     amount: PositiveMoney

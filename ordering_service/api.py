@@ -15,9 +15,10 @@ from typing import Annotated, Any
 
 from litestar import get, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from cqrs_ddd_core.adapters.litestar.app import Commands, Queries
+from cqrs_ddd_core.adapters.litestar.json_body import RequestBody
 from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 from ordering_service.application.commands import CreateOrderCommand, OrderItem, ShipOrderCommand
 from ordering_service.application.dtos import OrderDTO
@@ -27,7 +28,7 @@ from ordering_service.domain.order import OrderStatus
 OrderId = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
 
 
-class CreateOrderRequest(BaseModel):
+class CreateOrderRequest(RequestBody):
     """``POST /orders``: who orders what."""
 
     customer_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)

@@ -1,10 +1,11 @@
 """`service_app`: the Litestar app of a service - its own routes plus what every service has.
 
 A service's ``api.py`` holds only its routes; this adds ``GET /health`` and
-``GET /notifications`` (routes.py), the error mapping (errors.py) and the dependencies the
-routes ask for by name. The thing to notice: a route asks for ``commands: Commands`` (an
-`ICommandBus`) to change state and ``queries: Queries`` (an `IQueryBus`) to read it - the same
-mediator behind both, but a reader sees at the signature which routes may write.
+``GET /notifications`` (routes.py), the error mapping (errors.py), the exact decoding of JSON
+bodies (json_body.py) and the dependencies the routes ask for by name. The thing to notice: a
+route asks for ``commands: Commands`` (an `ICommandBus`) to change state and
+``queries: Queries`` (an `IQueryBus`) to read it - the same mediator behind both, but a reader
+sees at the signature which routes may write.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
+from cqrs_ddd_core.adapters.litestar.json_body import ExactJSONRequest
 from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifications
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 
@@ -51,6 +53,8 @@ def service_app(
             "notification_feed": provide(notification_feed),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=ExactJSONRequest,  # JSON numbers as decimals, bad bodies as 400s
+        logging_config=None,  # the process's logging stays in force (adapters/host/run.py)
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),
     )
