@@ -82,7 +82,7 @@ class RecordingConsumer:
 
     def __init__(self, broker: IMessageConsumer, queue_name: str) -> None:
         self.handled: list[OrderCreated] = []
-        dispatcher = EventDispatcher()
+        dispatcher: EventDispatcher[OrderCreated] = EventDispatcher()
         dispatcher.register(OrderCreated, self._handle)
         self.consumer = BaseEventConsumer(
             broker,
