@@ -242,6 +242,12 @@ PROBES = [
         order(customer=f'"{LONG}"'),
         "customer_id",
     ),
+    # Paging bounds.
+    Probe("limit 0", "ordering", "GET", "/orders?limit=0", None, "limit"),
+    Probe("limit 1001", "billing", "GET", "/invoices?limit=1001", None, "limit"),
+    Probe("limit true", "ordering", "GET", "/notifications?limit=true", None, "limit"),
+    Probe("a tampered cursor", "ordering", "GET", "/orders?cursor=not-a-cursor", None, "cursor"),
+    Probe("a forged cursor", "billing", "GET", "/invoices?cursor=eyJ4IjoxfQ", None, "cursor"),
 ]
 
 ECHO_BUDGET = 2_000

@@ -126,7 +126,7 @@ class ServiceHost:
             commands=self.mediator,
             queries=self.mediator,
             health_check=self.health,
-            notification_feed=self.notifications.received,
+            notification_feed=self.notifications,
             on_startup=hooks[0],
             on_shutdown=hooks[1],
         )

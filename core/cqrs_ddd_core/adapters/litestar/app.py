@@ -20,6 +20,7 @@ from litestar.handlers import HTTPRouteHandler
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
 from cqrs_ddd_core.adapters.litestar.json_body import ExactJSONRequest
 from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifications
+from cqrs_ddd_core.cqrs.publishers.notifications import NotificationLog
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 
 Hook = Callable[[], Awaitable[None]]
@@ -35,7 +36,7 @@ def service_app(
     commands: ICommandBus,
     queries: IQueryBus,
     health_check: HealthCheck,
-    notification_feed: Sequence[dict[str, Any]] = (),
+    notification_feed: NotificationLog | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
 ) -> Litestar:
@@ -50,7 +51,7 @@ def service_app(
             "commands": provide(commands),
             "queries": provide(queries),
             "check_health": provide(health_check),
-            "notification_feed": provide(notification_feed),
+            "notification_feed": provide(notification_feed or NotificationLog()),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=ExactJSONRequest,  # JSON numbers as decimals, bad bodies as 400s
