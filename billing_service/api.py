@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import get, post
+from litestar import Request, Response, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from billing_service.application.commands import (
     DepositCommand,
@@ -35,6 +35,14 @@ from billing_service.application.queries import (
     ListInvoicesQuery,
 )
 from cqrs_ddd_core.adapters.litestar.app import Commands, Queries
+from cqrs_ddd_core.adapters.litestar.json_body import RequestBody
+from cqrs_ddd_core.adapters.litestar.paging import (
+    DEFAULT_PAGE,
+    PageCursor,
+    PageLimit,
+    decode_cursor,
+    page,
+)
 from cqrs_ddd_core.ports.bus import IQueryBus
 from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 
@@ -43,16 +51,16 @@ AccountIdPath = Annotated[str, PathParameter(min_length=1, max_length=64, patter
 IdPath = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
 
 
-class OpenAccountRequest(BaseModel):
+class OpenAccountRequest(RequestBody):
     account_id: AccountId
     balance: Money
 
 
-class DepositRequest(BaseModel):
+class DepositRequest(RequestBody):
     amount: PositiveMoney
 
 
-class TransferRequest(BaseModel):
+class TransferRequest(RequestBody):
     from_account: AccountId
     to_account: AccountId
     amount: PositiveMoney
@@ -119,13 +127,29 @@ async def get_transfer(transfer_id: IdPath, queries: Queries) -> Any:
     return (await queries.send(query)).result.model_dump(mode="json")
 
 
-@get("/invoices", summary="Invoices, optionally of one order")
+@get("/invoices", summary="Invoices by id, optionally of one order, a page at a time")
 async def list_invoices(
+    request: Request[Any, Any, Any],
     queries: Queries,
     order_id: Annotated[str | None, QueryParameter(max_length=64, pattern=STORABLE_TEXT)] = None,
-) -> list[dict[str, Any]]:
-    invoices = (await queries.send(ListInvoicesQuery(order_id=order_id))).result
-    return [invoice.model_dump(mode="json") for invoice in invoices]
+    limit: PageLimit = DEFAULT_PAGE,
+    cursor: PageCursor = None,
+) -> Response[list[Any]]:
+    after = decode_cursor(cursor, _invoice_key)
+    query = ListInvoicesQuery(order_id=order_id, limit=limit + 1, after=after)
+    invoices = (await queries.send(query)).result
+    return page(
+        request,
+        invoices,
+        limit,
+        key=lambda invoice: (invoice.invoice_id,),
+        dump=lambda invoice: invoice.model_dump(mode="json"),
+    )
+
+
+def _invoice_key(key: list[str]) -> str:
+    [invoice_id] = key  # a ValueError for a key of another length
+    return invoice_id
 
 
 ENDPOINTS = [

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 from collections.abc import Iterator
@@ -20,7 +19,8 @@ from collections.abc import Iterator
 import uvicorn
 
 from billing_service import bootstrap as billing_bootstrap
-from cqrs_ddd_core.adapters.host.run import KEEP_ALIVE_SECONDS, LOG_FORMAT
+from cqrs_ddd_core.adapters.host.logs import configure_logging
+from cqrs_ddd_core.adapters.host.run import KEEP_ALIVE_SECONDS
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from ordering_service import bootstrap as ordering_bootstrap
 
@@ -67,7 +67,7 @@ async def serve() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    configure_logging()
     asyncio.run(serve())
 
 

@@ -11,13 +11,22 @@ string. `ENDPOINTS` is what the service host serves, next to ``/health`` and
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import get, post
+from litestar import Request, Response, get, post
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from cqrs_ddd_core.adapters.litestar.app import Commands, Queries
+from cqrs_ddd_core.adapters.litestar.json_body import RequestBody
+from cqrs_ddd_core.adapters.litestar.paging import (
+    DEFAULT_PAGE,
+    PageCursor,
+    PageLimit,
+    decode_cursor,
+    page,
+)
 from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 from ordering_service.application.commands import CreateOrderCommand, OrderItem, ShipOrderCommand
 from ordering_service.application.dtos import OrderDTO
@@ -27,7 +36,7 @@ from ordering_service.domain.order import OrderStatus
 OrderId = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
 
 
-class CreateOrderRequest(BaseModel):
+class CreateOrderRequest(RequestBody):
     """``POST /orders``: who orders what."""
 
     customer_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
@@ -50,15 +59,30 @@ async def get_order(order_id: OrderId, queries: Queries) -> dict[str, Any]:
     return order.model_dump(mode="json")
 
 
-@get("/orders", summary="Orders, newest first (from the order summaries)")
+@get("/orders", summary="Orders, newest first (from the order summaries), a page at a time")
 async def list_orders(
+    request: Request[Any, Any, Any],
     queries: Queries,
     customer_id: Annotated[str | None, QueryParameter(max_length=64, pattern=STORABLE_TEXT)] = None,
     status: FromQuery[OrderStatus | None] = None,
-    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-) -> list[dict[str, Any]]:
-    query = ListOrdersQuery(customer_id=customer_id, status=status, limit=limit)
-    return [summary.model_dump(mode="json") for summary in (await queries.send(query)).result]
+    limit: PageLimit = DEFAULT_PAGE,
+    cursor: PageCursor = None,
+) -> Response[list[Any]]:
+    after = decode_cursor(cursor, _order_key)
+    query = ListOrdersQuery(customer_id=customer_id, status=status, limit=limit + 1, after=after)
+    summaries = (await queries.send(query)).result
+    return page(
+        request,
+        summaries,
+        limit,
+        key=lambda s: (s.placed_at.isoformat(), s.order_id),
+        dump=lambda s: s.model_dump(mode="json"),
+    )
+
+
+def _order_key(key: list[str]) -> tuple[datetime, str]:
+    placed_at, order_id = key  # a ValueError for a key of another length
+    return datetime.fromisoformat(placed_at), order_id
 
 
 @post("/orders/{order_id:str}/ship", status_code=200, summary="Ship a confirmed order")

@@ -26,7 +26,7 @@ from pydantic import Field
 
 from cqrs_ddd_core.cqrs.command import Command
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
-from cqrs_ddd_core.primitives.text import IDENTIFIER
+from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
 PositiveMoney = Annotated[
@@ -94,7 +94,7 @@ class RecordOrderCancelledCommand(Command[bool]):
 
     order_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     customer_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=1000, pattern=STORABLE_TEXT)
 
     def get_critical_resources(self) -> list[ResourceIdentifier]:
         # The lock `PayInvoiceCommand` takes: paying and cancelling one order take turns.

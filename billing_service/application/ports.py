@@ -45,7 +45,11 @@ class InvoiceRepository(Protocol):
 
     async def save(self, invoice: Invoice) -> None: ...
 
-    async def list(self, *, order_id: str | None) -> list[Invoice]: ...
+    async def list(
+        self, *, order_id: str | None, after: str | None = None, limit: int | None = None
+    ) -> list[Invoice]:
+        """Invoices by id (of ``order_id`` if given), those after ``after``, up to ``limit``."""
+        ...
 
 
 class CancelledOrderRepository(Protocol):

@@ -5,6 +5,8 @@ Guide: docs/components/queries.md.
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from billing_service.application.dtos import AccountDTO, DepositDTO, InvoiceDTO, TransferDTO
 from cqrs_ddd_core.cqrs.query import Query
 
@@ -14,9 +16,17 @@ class GetAccountQuery(Query[AccountDTO]):
 
 
 class ListInvoicesQuery(Query[list[InvoiceDTO]]):
-    """Invoices, optionally of one order."""
+    """Invoices by id, optionally of one order, at most ``limit`` of them.
+
+    ``after`` pages on: only the invoices whose id follows it (the last id of the previous
+    page). By id because it is unique and never changes - billing keeps no issue time to sort
+    on. ``limit`` goes to 1001: the API asks one row past a page of 1000 to learn whether there
+    is a next page.
+    """
 
     order_id: str | None = None
+    limit: int = Field(default=100, ge=1, le=1001)
+    after: str | None = None
 
 
 class GetDepositQuery(Query[DepositDTO]):

@@ -23,7 +23,9 @@ class GetAccountHandler(QueryHandler[AccountDTO]):
 
 class ListInvoicesHandler(QueryHandler[list[InvoiceDTO]]):
     async def handle(self, query: ListInvoicesQuery) -> QueryResponse[list[InvoiceDTO]]:
-        invoices = await current_uow().invoices.list(order_id=query.order_id)
+        invoices = await current_uow().invoices.list(
+            order_id=query.order_id, after=query.after, limit=query.limit
+        )
         return QueryResponse(result=[InvoiceDTO.from_aggregate(i) for i in invoices])
 
 

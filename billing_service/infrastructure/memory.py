@@ -50,9 +50,17 @@ class InMemoryInvoiceRepository(InMemoryRepository[Invoice]):
         matching = await self.list(order_id=order_id)
         return matching[0] if matching else None
 
-    async def list(self, *, order_id: str | None = None) -> list[Invoice]:
-        invoices = await super().list()
-        return [i for i in invoices if order_id is None or i.order_id == order_id]
+    async def list(
+        self, *, order_id: str | None = None, after: str | None = None, limit: int | None = None
+    ) -> list[Invoice]:
+        invoices = sorted(await super().list(), key=lambda invoice: invoice.id)
+        matching = [
+            invoice
+            for invoice in invoices
+            if (order_id is None or invoice.order_id == order_id)
+            and (after is None or invoice.id > after)
+        ]
+        return matching[:limit]
 
 
 class InMemoryLedgerRepository:

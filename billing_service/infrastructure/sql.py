@@ -92,11 +92,20 @@ class SqlInvoiceRepository(SqlAlchemyRepository[Invoice]):
         found = await self.list(order_id=order_id)
         return found[0] if found else None
 
-    async def list(self, *where: Any, order_id: str | None = None) -> builtins.list[Invoice]:
-        conditions = list(where)
+    async def list(
+        self,
+        *where: Any,
+        order_id: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[Invoice]:
+        query = select(invoices).where(*where).order_by(invoices.c.id).limit(limit)
         if order_id is not None:
-            conditions.append(invoices.c.order_id == order_id)
-        return await super().list(*conditions)
+            query = query.where(invoices.c.order_id == order_id)
+        if after is not None:
+            query = query.where(invoices.c.id > after)  # the keyset: ids after the last page's
+        result = await self._session.execute(query)
+        return [self._load(row) for row in result.mappings()]
 
 
 class SqlCancelledOrderRepository(SqlAlchemyRepository[CancelledOrder]):

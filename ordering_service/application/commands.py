@@ -17,11 +17,20 @@ from cqrs_ddd_core.primitives.text import IDENTIFIER
 class OrderItem(BaseModel):
     """One requested line: ``quantity`` units of ``sku`` at ``unit_price`` each."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     sku: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     quantity: int = Field(ge=1, le=10_000)
     unit_price: Decimal = Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False)
+
+    @field_validator("quantity", mode="before")
+    @classmethod
+    def _whole_number(cls, value: object) -> object:
+        # Strict by hand: Litestar validates bodies with strict=False, which overrides a
+        # field's own strict=True, and lax pydantic reads ``true`` as 1 and ``"3"`` as 3.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be a whole number, not a {type(value).__name__}")
+        return value
 
 
 MAX_ORDER_TOTAL = Decimal("999999999999.99")

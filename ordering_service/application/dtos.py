@@ -6,6 +6,7 @@ through them. ``model_dump(mode="json")`` writes money as decimal strings.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
@@ -57,6 +58,8 @@ class OrderSummaryDTO(BaseModel):
     status: str
     total: Decimal
     item_count: int
+    placed_at: datetime
+    """When the order was placed: the list's sort key, with the id as the tiebreak."""
 
     @classmethod
     def from_summary(cls, summary: OrderSummary) -> OrderSummaryDTO:
@@ -66,4 +69,5 @@ class OrderSummaryDTO(BaseModel):
             status=summary.status,
             total=summary.total,
             item_count=summary.item_count,
+            placed_at=summary.placed_at,
         )

@@ -61,9 +61,15 @@ class OrderSummaryRepository(Protocol):
         ...
 
     async def list(
-        self, *, customer_id: str | None, status: str | None, limit: int
+        self,
+        *,
+        customer_id: str | None,
+        status: str | None,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
     ) -> list[OrderSummary]:
-        """Summaries, newest first."""
+        """Summaries, newest first (ties by id); with ``after``, only those after that
+        ``(placed_at, order_id)`` in this order."""
         ...
 
 

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import Field
 
 from cqrs_ddd_core.cqrs.query import Query
@@ -18,8 +20,14 @@ class GetOrderQuery(Query[OrderDTO]):
 
 
 class ListOrdersQuery(Query[list[OrderSummaryDTO]]):
-    """Orders, newest first, optionally of one customer and in one status."""
+    """Orders, newest first (ties by id), optionally of one customer and in one status.
+
+    ``after`` pages on: only the orders after that ``(placed_at, order_id)``, the key of the
+    last order of the previous page. ``limit`` goes to 1001: the API asks one row past a page
+    of 1000 to learn whether there is a next page.
+    """
 
     customer_id: str | None = None
     status: OrderStatus | None = None
-    limit: int = Field(default=100, ge=1, le=1000)
+    limit: int = Field(default=100, ge=1, le=1001)
+    after: tuple[datetime, str] | None = None

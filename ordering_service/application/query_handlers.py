@@ -25,5 +25,6 @@ class ListOrdersHandler(QueryHandler[list[OrderSummaryDTO]]):
             customer_id=query.customer_id,
             status=query.status.value if query.status is not None else None,
             limit=query.limit,
+            after=query.after,
         )
         return QueryResponse(result=[OrderSummaryDTO.from_summary(s) for s in summaries])

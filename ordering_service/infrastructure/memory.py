@@ -7,6 +7,8 @@ It exposes exactly what `OrderingUnitOfWork` (application/ports.py) promises.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from cqrs_ddd_core.adapters.memory.unit_of_work import (
     InMemoryRepository,
     InMemoryStore,
@@ -39,7 +41,12 @@ class InMemoryOrderSummaryRepository:
         return summary
 
     async def list(
-        self, *, customer_id: str | None, status: str | None, limit: int
+        self,
+        *,
+        customer_id: str | None,
+        status: str | None,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
     ) -> list[OrderSummary]:
         rows = [await self.get(key) for key in self._uow.keys(SUMMARIES)]
         matching = [
@@ -47,6 +54,7 @@ class InMemoryOrderSummaryRepository:
             for row in rows
             if (customer_id is None or row.customer_id == customer_id)
             and (status is None or row.status == status)
+            and (after is None or (row.placed_at, row.order_id) < after)
         ]
         matching.sort(key=lambda row: (row.placed_at, row.order_id), reverse=True)
         return matching[:limit]

@@ -9,9 +9,10 @@ Guide: docs/patterns/persistence.md.
 from __future__ import annotations
 
 import builtins
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,13 +102,30 @@ class SqlOrderSummaryRepository:
         return _summary(row)
 
     async def list(
-        self, *, customer_id: str | None, status: str | None, limit: int
+        self,
+        *,
+        customer_id: str | None,
+        status: str | None,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
     ) -> builtins.list[OrderSummary]:
         query = select(order_summaries)
         if customer_id is not None:
             query = query.where(order_summaries.c.customer_id == customer_id)
         if status is not None:
             query = query.where(order_summaries.c.status == status)
+        if after is not None:
+            # The keyset: rows after the previous page's last one in (placed_at, id) desc.
+            placed_at, order_id = after
+            query = query.where(
+                or_(
+                    order_summaries.c.placed_at < placed_at,
+                    and_(
+                        order_summaries.c.placed_at == placed_at,
+                        order_summaries.c.order_id < order_id,
+                    ),
+                )
+            )
         query = query.order_by(
             order_summaries.c.placed_at.desc(), order_summaries.c.order_id.desc()
         ).limit(limit)

@@ -58,6 +58,7 @@ async def test_placing_an_order_stores_it_and_its_summary_in_one_commit(ordering
         status="PENDING",
         total=Decimal("59.97"),
         item_count=3,
+        placed_at=summary.placed_at,
     )
 
 

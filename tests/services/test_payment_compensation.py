@@ -133,7 +133,8 @@ async def test_a_cancellation_of_a_charged_order_leaves_the_refund_to_the_refund
 async def test_a_cancellation_billing_can_never_record_goes_to_the_dead_letters(
     billing: Billing,
 ) -> None:
-    event = OrderCancelledMessage(order_id="order-1", customer_id="alice", reason="x" * 1001)
+    # The message hydrates (an empty reason is text), but no command of billing takes it.
+    event = OrderCancelledMessage(order_id="order-1", customer_id="alice", reason="")
 
     with pytest.raises(PoisonMessageError, match="OrderCancelled order-1 cannot be recorded"):
         await RecordCancellationOnOrderCancelled(billing.mediator).handle(event)

@@ -9,12 +9,17 @@ Guide: docs/components/event-dispatcher.md.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cqrs_ddd_core.primitives.context import get_causation_id, get_correlation_id
 from cqrs_ddd_core.primitives.ids import new_id
+from cqrs_ddd_core.primitives.text import ID_MAX_LENGTH, IDENTIFIER
+
+MessageId = Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH, pattern=IDENTIFIER)]
+"""An id a message carries: stored in ``String(64)`` columns (inbox, outbox) and logged, so a
+received event whose id is over-long or holds a control character is poison, not a retry."""
 
 
 def _utc_now() -> datetime:
@@ -33,11 +38,11 @@ class DomainEvent(BaseModel):
 
     __event_type__: ClassVar[str | None] = None
 
-    event_id: str = Field(default_factory=new_id)
+    event_id: MessageId = Field(default_factory=new_id)
     occurred_at: datetime = Field(default_factory=_utc_now)
-    aggregate_id: str | None = None
-    correlation_id: str | None = Field(default_factory=get_correlation_id)
-    causation_id: str | None = Field(default_factory=get_causation_id)
+    aggregate_id: MessageId | None = None
+    correlation_id: MessageId | None = Field(default_factory=get_correlation_id)
+    causation_id: MessageId | None = Field(default_factory=get_causation_id)
     version: int = 1
     """Schema version of this event type, so consumers can evolve with it."""
 

@@ -203,3 +203,26 @@ POISON_ERRORS: tuple[type[Exception], ...] = (
     UnknownMessageTypeError,
 )
 """Errors no retry can cure: every broker adapter dead-letters the message at once."""
+
+
+# --8<-- [start:is-poison]
+def is_poison(error: BaseException) -> bool:
+    """True when ``error`` says the message itself is wrong, so no retry can ever succeed.
+
+    Beside `POISON_ERRORS`: a pydantic ``ValidationError`` (a handler built a command the
+    message's values do not fit) and a database refusing a value as data - the DB-API
+    (PEP 249) names that ``DataError`` in every driver and SQLAlchemy keeps the name - found
+    anywhere in the chain of causes (a lock that failed *because* an id was too long for its
+    column).
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (*POISON_ERRORS, pydantic.ValidationError)):
+            return True
+        if any(cls.__name__ == "DataError" for cls in type(current).__mro__):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+    # --8<-- [end:is-poison]

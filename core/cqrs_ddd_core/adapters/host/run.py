@@ -1,8 +1,10 @@
 """`run_service`: one service in this process, under uvicorn, until SIGTERM or Ctrl-C.
 
-What every service's ``__main__`` does: configure logging, build the service from its
-settings, serve its app on ``HOST``:``PORT``. On SIGTERM uvicorn stops taking requests and
-finishes those in flight (up to 30 s); the app's shutdown then runs `ServiceHost.stop`.
+What every service's ``__main__`` does: configure logging (logs.py: plain lines, control
+characters escaped; the app leaves it alone, so a 500's traceback lands there), build the
+service from its settings, serve its app on ``HOST``:``PORT``. On SIGTERM uvicorn stops taking
+requests and finishes those in flight (up to 30 s); the app's shutdown then runs
+`ServiceHost.stop`.
 
 The thing to notice is ``timeout_keep_alive``. A keep-alive connection that both ends may close
 when idle races: if the server closes it just as the client sends the next request on it, the
@@ -15,14 +17,13 @@ well past any client's pool expiry: the client, which knows when it sends, alway
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 import uvicorn
 
+from cqrs_ddd_core.adapters.host.logs import configure_logging
 from cqrs_ddd_core.adapters.host.service import ServiceHost
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 KEEP_ALIVE_SECONDS = 75
 """Idle keep-alive connections are kept this long: past httpx's 5 s, aiohttp's 15 s and the
 60 s of the usual load balancers, so the server is never the side that closes first."""
@@ -30,7 +31,7 @@ KEEP_ALIVE_SECONDS = 75
 
 def run_service(build: Callable[[], ServiceHost]) -> None:
     """Build the service (after logging is configured, so building may log) and serve it."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    configure_logging()
     service = build()
     uvicorn.run(
         service.create_app(),

@@ -127,7 +127,7 @@ class ServiceHost:
             commands=self.mediator,
             queries=self.mediator,
             health_check=self.health,
-            notification_feed=self.notifications.received,
+            notification_feed=self.notifications,
             idempotency=IdempotentPosts(self.storage.uow_factory, self.storage.idempotency),
             on_startup=hooks[0],
             on_shutdown=hooks[1],

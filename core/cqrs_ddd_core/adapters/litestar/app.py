@@ -1,9 +1,10 @@
 """`service_app`: the Litestar app of a service - its own routes plus what every service has.
 
 A service's ``api.py`` holds only its routes; this adds ``GET /health`` and
-``GET /notifications`` (routes.py), the error mapping (errors.py), the ``Idempotency-Key`` of
-every ``POST`` (idempotency.py) and the dependencies the routes ask for by name. The thing to
-notice: a route asks for ``commands: Commands`` (an `ICommandBus`) to change state and
+``GET /notifications`` (routes.py), the error mapping (errors.py), the exact decoding of JSON
+bodies (json_body.py), the ``Idempotency-Key`` of every ``POST`` (idempotency.py) and the
+dependencies the routes ask for by name. The thing to notice: a route asks for
+``commands: Commands`` (an `ICommandBus`) to change state and
 ``queries: Queries`` (an `IQueryBus`) to read it - the same mediator behind both, but a reader
 sees at the signature which routes may write.
 """
@@ -19,7 +20,9 @@ from litestar.handlers import HTTPRouteHandler
 
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
 from cqrs_ddd_core.adapters.litestar.idempotency import IdempotentPosts
+from cqrs_ddd_core.adapters.litestar.json_body import ExactJSONRequest
 from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifications
+from cqrs_ddd_core.cqrs.publishers.notifications import NotificationLog
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 
 Hook = Callable[[], Awaitable[None]]
@@ -35,7 +38,7 @@ def service_app(
     commands: ICommandBus,
     queries: IQueryBus,
     health_check: HealthCheck,
-    notification_feed: Sequence[dict[str, Any]] = (),
+    notification_feed: NotificationLog | None = None,
     idempotency: IdempotentPosts | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
@@ -55,10 +58,12 @@ def service_app(
             "commands": provide(commands),
             "queries": provide(queries),
             "check_health": provide(health_check),
-            "notification_feed": provide(notification_feed),
+            "notification_feed": provide(notification_feed or NotificationLog()),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[idempotency] if idempotency is not None else [],
+        request_class=ExactJSONRequest,  # JSON numbers as decimals, bad bodies as 400s
+        logging_config=None,  # the process's logging stays in force (adapters/host/run.py)
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),
     )

@@ -9,11 +9,20 @@ Both take their data from dependencies the service's ``create_app`` provides:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
+
+from cqrs_ddd_core.adapters.litestar.paging import (
+    DEFAULT_PAGE,
+    PageCursor,
+    PageLimit,
+    decode_cursor,
+    page,
+)
+from cqrs_ddd_core.cqrs.publishers.notifications import NotificationLog
 
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 """Returns ``{"status": "ok" | "unavailable", <check>: bool, ...}``."""
@@ -25,8 +34,18 @@ async def health(check_health: NamedDependency[HealthCheck]) -> Response[dict[st
     return Response(report, status_code=200 if report["status"] == "ok" else 503)
 
 
-@get("/notifications", summary="What customers were told lately (newest last)")
+@get("/notifications", summary="What customers were told lately (oldest first), a page at a time")
 async def notifications(
-    notification_feed: NamedDependency[Sequence[dict[str, Any]]],
-) -> list[dict[str, Any]]:
-    return list(notification_feed)
+    request: Request[Any, Any, Any],
+    notification_feed: NamedDependency[NotificationLog],
+    limit: PageLimit = DEFAULT_PAGE,
+    cursor: PageCursor = None,
+) -> Response[list[Any]]:
+    after = decode_cursor(cursor, _position)
+    rows = notification_feed.page(after=after, limit=limit + 1)
+    return page(request, rows, limit, key=lambda row: (str(row[0]),), dump=lambda row: row[1])
+
+
+def _position(key: list[str]) -> int:
+    [position] = key  # a ValueError for a key of another length, or not a number
+    return int(position)

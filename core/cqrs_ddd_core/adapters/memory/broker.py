@@ -5,8 +5,9 @@ matters: a **queue per consumer group** (``queue_name``) bound to topic patterns
 word, ``#`` any number); subscribers sharing a queue **compete** (one gets each message);
 every queue gets **its own copy**. A handler that raises has **not** processed the message: it is
 redelivered after ``redelivery_delay``, up to ``max_deliveries`` deliveries, then moved to the
-**dead-letter queue** with its headers and the reason. A poison message (`POISON_ERRORS`: a
-`PoisonMessageError`, an unknown type, fields that do not hydrate) goes there at once -
+**dead-letter queue** with its headers and the reason. A poison message (`is_poison`: a
+body too deep to decode, an unknown type, fields that do not hydrate, a value the database
+refuses as data) goes there at once -
 retrying cannot fix a malformed message, and the RabbitMQ consumer treats it the same way.
 Messages travel as JSON text, so a handler gets a fresh copy and a payload that is not JSON
 fails at publish, as it would on the wire.
@@ -33,7 +34,7 @@ from typing import Any
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.ports.messaging import IMessageConsumer, IMessagePublisher, MessageHandler
 from cqrs_ddd_core.ports.outbox import utc_now
-from cqrs_ddd_core.primitives.exceptions import POISON_ERRORS, PublishError
+from cqrs_ddd_core.primitives.exceptions import PoisonMessageError, PublishError, is_poison
 from cqrs_ddd_core.primitives.ids import new_id
 from cqrs_ddd_core.primitives.topics import topic_matches
 
@@ -53,8 +54,15 @@ class Envelope:
 
     @property
     def payload(self) -> dict[str, Any]:
-        """A fresh decoded copy of the body."""
-        decoded: dict[str, Any] = json.loads(self.body)
+        """A fresh decoded copy of the body; `PoisonMessageError` if it cannot be one."""
+        try:
+            decoded: dict[str, Any] = json.loads(self.body)
+        except (RecursionError, ValueError) as exc:
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise PoisonMessageError(
+                f"message {self.message_id!r} cannot be decoded: {reason}",
+                message_id=self.message_id,
+            ) from None
         return decoded
 
 
@@ -262,9 +270,10 @@ class InMemoryBroker(IMessagePublisher, IMessageConsumer):
         delivery.count += 1
         try:
             await worker.handler(delivery.envelope.payload)
-        except POISON_ERRORS as exc:
-            self._dead_letter(queue, delivery, f"poison message: {exc}")
         except Exception as exc:
+            if is_poison(exc):
+                self._dead_letter(queue, delivery, f"poison message: {exc}")
+                return
             reason = f"{type(exc).__name__}: {exc}"
             if delivery.count >= self.max_deliveries:
                 self._dead_letter(

@@ -3,9 +3,10 @@
 Pattern: an at-least-once competing consumer. The one thing to notice: a message is
 acknowledged only after its handler returned. A handler that raises has the message
 rejected into the retry queue (back after ``retry_delay``, see `QueueTopology`); after
-``max_attempts`` - or at once for a poison message (`PoisonMessageError`, a body that is
-not a JSON object) - a copy carrying the reason is published to the dead-letter queue,
-confirmed, and only then is the original acknowledged. A handler cut short (connection lost,
+``max_attempts`` - or at once for a poison message (`is_poison`: a body that is not a JSON
+object, an unknown type, ids or values no handler or database can take) - a copy carrying
+the reason is published to the dead-letter queue, confirmed, and only then is the original
+acknowledged. A handler cut short (connection lost,
 task cancelled) acknowledges nothing: the broker redelivers the message.
 
 One queue per ``queue_name``: several topics subscribed under one name are several bindings
@@ -53,7 +54,7 @@ from cqrs_ddd_core.adapters.rabbitmq.publisher import LINK_ERRORS
 from cqrs_ddd_core.adapters.rabbitmq.topology import QueueTopology
 from cqrs_ddd_core.ports.messaging import IMessageConsumer, MessageHandler
 from cqrs_ddd_core.primitives.context import message_context
-from cqrs_ddd_core.primitives.exceptions import POISON_ERRORS
+from cqrs_ddd_core.primitives.exceptions import is_poison
 from cqrs_ddd_core.primitives.topics import topic_matches
 
 logger = logging.getLogger(__name__)
@@ -285,10 +286,11 @@ class RabbitMQConsumer(IMessageConsumer):
             causation_id = payload.get("event_id") or message.message_id
             with message_context(message.correlation_id, causation_id):
                 await handler(payload)
-        except POISON_ERRORS as exc:
-            await self._dead_letter(subscription, message, exc, topic, attempt, poison=True)
         except Exception as exc:
             # CancelledError is not an Exception: a cancelled handler settles nothing.
+            if is_poison(exc):
+                await self._dead_letter(subscription, message, exc, topic, attempt, poison=True)
+                return
             if attempt >= self._max_attempts:
                 await self._dead_letter(subscription, message, exc, topic, attempt, poison=False)
                 return

@@ -93,9 +93,16 @@ def encode(topic: str, message: Any, **options: Any) -> aio_pika.Message:
 
 def decode(message: AbstractIncomingMessage) -> dict[str, Any]:
     """The payload dict a handler receives, with ``event_type`` (from the ``type`` property
-    when the body lacks it). A body that is not a JSON object is a poison message."""
+    when the body lacks it). A body that is not a JSON object - not JSON, not UTF-8, nested
+    past the recursion limit, or another JSON value - is a poison message."""
     try:
         payload = json.loads(message.body)
+    except RecursionError:
+        raise PoisonMessageError(
+            f"Message {message.message_id!r} (type {message.type!r}) nests arrays or objects "
+            f"too deeply to decode",
+            message_id=message.message_id,
+        ) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise PoisonMessageError(
             f"Message {message.message_id!r} (type {message.type!r}) is not valid JSON: {exc}",

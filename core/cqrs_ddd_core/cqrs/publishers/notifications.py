@@ -44,11 +44,23 @@ class NotificationLog:
     def __init__(self, keep: int = 100) -> None:
         self._keep = keep
         self.received: list[dict[str, Any]] = []
+        self._dropped = 0
+        """How many notifications were let go to keep the last ``keep``: the position of
+        ``received[0]`` among all received, so positions stay stable for paging."""
 
     async def handle(self, payload: dict[str, Any]) -> None:
         logger.info("notification %s: %s", payload.get("event_type"), _describe(payload))
         self.received.append(payload)
-        del self.received[: -self._keep]
+        overflow = max(0, len(self.received) - self._keep)
+        del self.received[:overflow]
+        self._dropped += overflow
+
+    def page(self, *, after: int | None, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """Up to ``limit`` kept notifications, oldest first, with their positions; with
+        ``after``, only those received after the one at that position."""
+        start = 0 if after is None else max(0, after + 1 - self._dropped)
+        kept = self.received[start : start + limit]
+        return [(self._dropped + start + offset, payload) for offset, payload in enumerate(kept)]
 
 
 def _describe(payload: dict[str, Any]) -> str:
