@@ -18,6 +18,9 @@ COPY ordering_service ./ordering_service
 COPY billing_service ./billing_service
 RUN uv sync --locked --no-dev
 
-ENV PATH="/app/.venv/bin:$PATH"
+# Inside a container the loopback is the container's own: listen on every interface of it, and
+# let the published port (127.0.0.1 in docker-compose.yml) decide who can reach the service.
+ENV PATH="/app/.venv/bin:$PATH" \
+    HOST=0.0.0.0
 EXPOSE 8000
 CMD ["python", "-m", "ordering_service"]

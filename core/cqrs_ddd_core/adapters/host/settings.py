@@ -5,12 +5,19 @@ Each field is read from the environment variable of the same name in capitals (`
 add its own setting (billing's ``MERCHANT_ACCOUNT``). The thing to notice: nothing parses
 strings by hand - ``PORT=abc`` stops the process at start with the field named, and a test
 builds settings as an ordinary object: ``OrderingSettings(database_url="memory")``.
+
+``HOST`` defaults to ``127.0.0.1``: a service started on a laptop or a server answers only on
+that machine until someone decides otherwise. A container sets ``HOST=0.0.0.0`` (the
+Dockerfile does), because there the loopback is the container's own and the published port
+decides who can reach it. Guide: docs/deployment.md.
 """
 
 from __future__ import annotations
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+LOOPBACK = "127.0.0.1"
+"""Where a service listens unless ``HOST`` says otherwise: this machine only."""
 MEMORY = "memory"
 """``DATABASE_URL=memory``: in-process storage, gone when the process ends (tests)."""
 
@@ -22,7 +29,7 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
 
     port: int = 8000
-    host: str = "0.0.0.0"
+    host: str = LOOPBACK
     database_url: str = MEMORY
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     exchange_name: str = "events"
