@@ -14,6 +14,7 @@ decides who can reach it. Guide: docs/deployment.md.
 
 from __future__ import annotations
 
+from pydantic import PositiveFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK = "127.0.0.1"
@@ -34,3 +35,7 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     exchange_name: str = "events"
     outbox_poll_interval: float = 1.0
+    ready_write_timeout_seconds: PositiveFloat = 2.0
+    """Readiness: how long each database may take to accept a write (see readiness.py)."""
+    relay_stuck_seconds: PositiveFloat = 60.0
+    """Readiness: the outbox relay is stuck when it finished no batch for this long."""
