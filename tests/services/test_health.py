@@ -27,7 +27,7 @@ from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
 from ordering_service import bootstrap
 from tests.reliability.broker_proxy import BrokerProxy
-from tests.tokens import auth_headers
+from tests.tokens import TEST_AUTH_SECRET, auth_headers
 
 Client = AsyncTestClient[Any]
 ORDER = {"customer_id": "alice", "items": [{"sku": "book", "quantity": 1, "unit_price": "5.00"}]}
@@ -37,6 +37,7 @@ def settings(tmp_path: Path, **overrides: Any) -> bootstrap.OrderingSettings:
     return bootstrap.OrderingSettings(
         database_url=f"sqlite+aiosqlite:///{tmp_path}/ordering.db",
         ready_write_timeout_seconds=0.3,
+        auth_secret=TEST_AUTH_SECRET,
         **overrides,
     )
 

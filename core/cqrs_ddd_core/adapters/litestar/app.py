@@ -1,8 +1,9 @@
 """`service_app`: the Litestar app of a service - its own routes plus what every service has.
 
 A service's ``api.py`` holds only its routes; this adds the health probes (``GET /health/live``,
-``GET /health/ready``) and ``GET /notifications`` (routes.py), the error mapping (errors.py) and
-the dependencies the routes ask for by name. The thing to notice: a route asks for ``commands:
+``GET /health/ready``) and ``GET /notifications`` (routes.py), the OpenAPI pages with their
+assets served by the service itself (openapi.py), the error mapping (errors.py) and the
+dependencies the routes ask for by name. The thing to notice: a route asks for ``commands:
 Commands`` (an `ICommandBus`) to change state and ``queries: Queries`` (an `IQueryBus`) to read
 it - the same mediator behind both, but a reader sees at the signature which routes may write.
 """
@@ -17,6 +18,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
+from cqrs_ddd_core.adapters.litestar.openapi import openapi_assets, openapi_config
 from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, live, notifications, ready
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 
@@ -43,7 +45,8 @@ def service_app(
         return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
     return Litestar(
-        route_handlers=[*route_handlers, live, ready, notifications],
+        route_handlers=[*route_handlers, live, ready, notifications, openapi_assets()],
+        openapi_config=openapi_config(),
         dependencies={
             "commands": provide(commands),
             "queries": provide(queries),
