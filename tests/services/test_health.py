@@ -7,6 +7,8 @@
   SQLite's write lock), when the service's link to the broker is down (a proxy in front of the
   real RabbitMQ pulls the plug), or when the outbox relay is stuck (a publish that hangs) - and
   200 again once the cause is gone.
+* On PostgreSQL the write is a committed transaction id, and a database that only allows reads
+  is not ready either.
 """
 
 from __future__ import annotations
@@ -20,12 +22,17 @@ from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from cqrs_ddd_core.adapters.host.plumbing import RelayOptions
 from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
+from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
+from cqrs_ddd_core.adapters.sqlalchemy.write_probe import ReadOnlyDatabaseError, take_a_write
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
 from ordering_service import bootstrap
+from tests.isolation import fresh_postgres_database
 from tests.reliability.broker_proxy import BrokerProxy
 from tests.tokens import TEST_AUTH_SECRET, auth_headers
 
@@ -177,3 +184,23 @@ async def test_the_probes_are_listed_in_the_openapi_schema(tmp_path: Path, path:
         schema = (await client.get("/schema/openapi.json")).json()
         assert "get" in schema["paths"][path]
     await broker.stop()
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_write_is_a_committed_transaction_id_and_read_only_is_refused(
+    postgres_url: str,
+) -> None:
+    async with fresh_postgres_database(postgres_url, "probe") as url:
+        engine = create_engine(url)
+        try:
+            await take_a_write(engine, timeout=2.0)
+            async with engine.begin() as connection:
+                name = make_url(url).database
+                await connection.execute(
+                    text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+                )
+            await engine.dispose()  # new connections read the new default
+            with pytest.raises(ReadOnlyDatabaseError):
+                await take_a_write(engine, timeout=2.0)
+        finally:
+            await engine.dispose()

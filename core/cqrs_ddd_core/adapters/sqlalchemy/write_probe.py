@@ -9,7 +9,9 @@ the probe takes the path a command takes, and leaves nothing behind:
   probe's, so a probe that gives up leaves no pooled connection waiting 30 s for the lock.
 * PostgreSQL: a transaction that is given a transaction id (``pg_current_xact_id()``) and
   commits, which writes a commit record to the log and waits for it to be flushed - without
-  a table of its own. A read-only server or a standby refuses it. Each probe spends one id.
+  a table of its own. A standby refuses the id; a server that only allows reads
+  (``default_transaction_read_only``) gives it, so the probe reads ``transaction_read_only``
+  too. Each probe spends one id.
 
 Guide: docs/deployment.md.
 """
@@ -17,6 +19,7 @@ Guide: docs/deployment.md.
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 
 import aiosqlite
 from sqlalchemy import text
@@ -35,15 +38,24 @@ async def take_a_write(engine: AsyncEngine, timeout: float) -> None:
         async with asyncio.timeout(timeout + _GRACE):
             await _take_sqlite_write_lock(engine.url.database or "", timeout)
         return
-    statement = "SELECT pg_current_xact_id()" if engine.dialect.name == "postgresql" else "SELECT 1"
-    async with asyncio.timeout(timeout), engine.begin() as connection:
-        await connection.execute(text(statement))
+    async with asyncio.timeout(timeout), engine.begin() as connection:  # PostgreSQL
+        read_only = await connection.scalar(
+            text("SELECT current_setting('transaction_read_only'), pg_current_xact_id()")
+        )
+    if read_only == "on":
+        raise ReadOnlyDatabaseError("the database accepts no writes (transaction_read_only)")
+
+
+class ReadOnlyDatabaseError(RuntimeError):
+    """The database answers, but only reads: a standby, or ``default_transaction_read_only``."""
 
 
 async def _take_sqlite_write_lock(path: str, timeout: float) -> None:
-    # mode=rw: a probe must not create the database file it is looking for.
+    # mode=rw: a probe must not create the database file it is looking for. quote: what a URI
+    # would misread in a path (``#``, ``%``, spaces).
+    uri = f"file:{quote(path)}?mode=rw"
     async with aiosqlite.connect(
-        f"file:{path}?mode=rw", uri=True, timeout=timeout, isolation_level=None
+        uri, uri=True, timeout=timeout, isolation_level=None
     ) as connection:
         await connection.execute("BEGIN IMMEDIATE")
         await connection.execute("ROLLBACK")
