@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
+from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -160,9 +161,13 @@ async def test_ready_turns_503_while_the_relay_is_stuck_and_live_stays_200(
         return hanging[0]
 
     service = bootstrap.build(
-        settings(tmp_path, relay_stuck_seconds=0.5), broker=broker, relay=RelayOptions(hang)
+        # Idle, the relay finishes a batch every 0.05 s: only the hang makes it silent for 0.5 s.
+        settings(tmp_path, relay_stuck_seconds=0.5, outbox_poll_interval=0.05),
+        broker=broker,
+        relay=RelayOptions(hang),
     )
     async with serving(service) as client:
+        await asyncio.sleep(0.6)  # idle past the limit: not stuck, it keeps finishing batches
         assert (await probe(client, "/health/ready"))[0] == 200
         placed = await client.post("/orders", json=ORDER, headers=auth_headers())
         assert placed.status_code == 201, placed.text
@@ -187,6 +192,11 @@ async def test_the_probes_are_listed_in_the_openapi_schema(tmp_path: Path, path:
 
 
 @pytest.mark.postgres
+def test_a_stuck_limit_an_idle_relay_would_reach_is_refused_at_start() -> None:
+    with pytest.raises(ValidationError, match="RELAY_STUCK_SECONDS"):
+        bootstrap.OrderingSettings(relay_stuck_seconds=1.0, outbox_poll_interval=1.0)
+
+
 async def test_on_postgresql_a_write_is_a_committed_transaction_id_and_read_only_is_refused(
     postgres_url: str,
 ) -> None:

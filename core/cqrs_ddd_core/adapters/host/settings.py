@@ -14,7 +14,9 @@ decides who can reach it. Guide: docs/deployment.md.
 
 from __future__ import annotations
 
-from pydantic import PositiveFloat
+from typing import Self
+
+from pydantic import PositiveFloat, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK = "127.0.0.1"
@@ -39,3 +41,14 @@ class ServiceSettings(BaseSettings):
     """Readiness: how long each database may take to accept a write (see readiness.py)."""
     relay_stuck_seconds: PositiveFloat = 60.0
     """Readiness: the outbox relay is stuck when it finished no batch for this long."""
+
+    @model_validator(mode="after")
+    def _stuck_is_longer_than_idle(self) -> Self:
+        # An idle relay finishes a batch every poll interval: a shorter limit calls it stuck.
+        if self.relay_stuck_seconds <= self.outbox_poll_interval:
+            raise ValueError(
+                f"RELAY_STUCK_SECONDS ({self.relay_stuck_seconds}) must be longer than "
+                f"OUTBOX_POLL_INTERVAL ({self.outbox_poll_interval}): an idle relay finishes a "
+                f"batch only once per poll interval"
+            )
+        return self
