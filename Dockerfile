@@ -8,6 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN pip install --no-cache-dir uv
 
+# The services run as this user, not as root: a flaw in a service then cannot rewrite its own
+# code or anything else in the image. Fixed ids, so a mounted volume can be given to them.
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app
+
 WORKDIR /app
 # Dependencies first, so code changes do not reinstall them.
 COPY pyproject.toml uv.lock README.md ./
@@ -19,6 +24,14 @@ COPY ordering_service ./ordering_service
 COPY billing_service ./billing_service
 RUN uv sync --locked --no-dev
 
-ENV PATH="/app/.venv/bin:$PATH"
+# Code and environment stay root's (read-only to the service); var/ is the one place it
+# writes - the SQLite files when DATABASE_URL is left at its default.
+RUN mkdir -p /app/var && chown app:app /app/var
+
+# Inside a container the loopback is the container's own: listen on every interface of it, and
+# let the published port (127.0.0.1 in docker-compose.yml) decide who can reach the service.
+ENV PATH="/app/.venv/bin:$PATH" \
+    HOST=0.0.0.0
+USER app:app
 EXPOSE 8000
 CMD ["python", "-m", "ordering_service"]

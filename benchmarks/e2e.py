@@ -16,8 +16,8 @@ Every order of the latency run is then read back with ``GET /orders/{id}``: it m
 CONFIRMED, or the run fails (the signal never runs ahead of the state it reports).
 
 What is measured, next to the raw floor of the same path in the same run (an HTTP round trip
-to ``GET /health`` plus three raw aio-pika publish -> consume round trips, persistent with
-confirms and manual acks: one per broker hop of the order's path):
+to ``GET /health/live``, which does no I/O, plus three raw aio-pika publish -> consume round
+trips, persistent with confirms and manual acks: one per broker hop of the order's path):
 
 * latency of sequential orders (one at a time, 200 after a warm-up): p50, p99, mean, max;
 * throughput of a concurrent burst (500 orders, 32 in flight): orders confirmed per second,
@@ -236,7 +236,7 @@ class Shop:
         return status
 
     async def health_round_trip(self) -> None:
-        response = await self.client.get(f"{self.ordering}/health")
+        response = await self.client.get(f"{self.ordering}/health/live")
         response.raise_for_status()
 
 
@@ -436,7 +436,7 @@ def rows(figures: Figures) -> list[dict[str, Any]]:
 
 
 def latency_rows(ours: list[float], floor: list[float]) -> list[dict[str, Any]]:
-    peer = f"raw floor: GET /health + {FLOOR_HOPS} aio-pika round trips"
+    peer = f"raw floor: GET /health/live + {FLOOR_HOPS} aio-pika round trips"
     figures: dict[str, Callable[[list[float]], float]] = {
         "p50": statistics.median,
         "p99": lambda values: percentile(values, 99),

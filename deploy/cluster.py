@@ -84,7 +84,7 @@ class ServiceProcess:
             if not self.is_running():
                 raise RuntimeError(f"{self.name} exited early; its log:\n{self.log_text()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as response:
+                with urllib.request.urlopen(f"{self.url}/health/ready", timeout=3) as response:
                     if response.status == 200:
                         return
             except OSError:

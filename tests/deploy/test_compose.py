@@ -63,7 +63,47 @@ def test_each_service_has_its_own_database_and_the_broker() -> None:
 
 def test_billing_can_be_scaled_without_a_host_port_clash() -> None:
     ports = _compose()["services"]["billing"]["ports"]
-    assert all(":" not in str(port) for port in ports)
+    # HOST_IP::CONTAINER_PORT: no host port given, so each replica gets a free one.
+    assert all(str(port).split(":")[1] == "" for port in ports)
+
+
+def test_every_port_is_published_on_this_machines_loopback_only() -> None:
+    for name, service in _compose()["services"].items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} to the network"
+
+
+def test_the_services_listen_on_the_containers_interfaces() -> None:
+    services = _compose()["services"]
+    for name in ("ordering", "billing"):
+        assert services[name]["environment"]["HOST"] == "0.0.0.0"
+
+
+def test_compose_waits_for_readiness_not_mere_liveness() -> None:
+    services = _compose()["services"]
+    for name in ("ordering", "billing"):
+        probe = " ".join(services[name]["healthcheck"]["test"])
+        assert "/health/ready'" in probe
+
+
+def compose_service_users() -> dict[str, tuple[str, str]]:
+    """Each service's RabbitMQ user and password, from its ``AMQP_URL`` in compose."""
+    services = _compose()["services"]
+    users: dict[str, tuple[str, str]] = {}
+    for name in ("ordering", "billing"):
+        url = urlsplit(services[name]["environment"]["AMQP_URL"])
+        users[name] = (url.username or "", url.password or "")
+    return users
+
+
+def test_the_broker_loads_the_definitions_it_is_given() -> None:
+    rabbitmq = _compose()["services"]["rabbitmq"]
+    mounts = dict(volume.rsplit(":", 1)[0].split(":", 1) for volume in rabbitmq["volumes"])
+    config = mounts["./deploy/rabbitmq/rabbitmq.conf"]
+    assert config.startswith("/etc/rabbitmq/conf.d/")
+    loaded = (ROOT / "deploy" / "rabbitmq" / "rabbitmq.conf").read_text()
+    target = mounts["./deploy/rabbitmq/definitions.json"]
+    assert f"load_definitions = {target}" in loaded
 
 
 def test_the_services_run_modules_that_exist() -> None:
@@ -83,12 +123,6 @@ def test_billing_takes_its_locks_from_the_redis_service_it_waits_for() -> None:
     assert urlsplit(lock_url).hostname == "redis"
     assert "redis" in services
     assert billing["depends_on"]["redis"]["condition"] == "service_healthy"
-
-
-def test_redis_has_no_password_so_it_is_published_on_loopback_only() -> None:
-    ports = _compose()["services"]["redis"]["ports"]
-    assert ports
-    assert all(str(port).startswith("127.0.0.1:") for port in ports)
 
 
 def test_up_local_passes_lock_url_to_billing_when_it_is_set() -> None:

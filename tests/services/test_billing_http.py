@@ -260,10 +260,16 @@ async def test_concurrent_opposite_transfers_over_http_all_complete(client: Clie
     )
 
 
-async def test_health_reports_database_and_broker(client: Client) -> None:
+async def test_health_reports_database_broker_and_relay(client: Client) -> None:
     response = await client.get("/health")
 
-    assert response.json() == {"status": "ok", "database": True, "broker": True}
+    assert response.json() == {
+        "status": "ok",
+        "database": True,
+        "broker": True,
+        "relay": True,
+        "failed": {},
+    }
 
 
 @pytest.mark.parametrize(

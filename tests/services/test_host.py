@@ -53,6 +53,15 @@ def test_settings_are_read_from_the_variables_deployments_set(
     assert settings.merchant_account == "shop"
 
 
+def test_a_service_listens_on_this_machine_only_unless_host_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("HOST", raising=False)
+    assert ordering.OrderingSettings().host == billing.BillingSettings().host == "127.0.0.1"
+    monkeypatch.setenv("HOST", "0.0.0.0")  # what a container sets
+    assert ordering.OrderingSettings().host == "0.0.0.0"
+
+
 def test_each_service_keeps_its_own_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("PORT", "DATABASE_URL", "MERCHANT_ACCOUNT"):
         monkeypatch.delenv(name, raising=False)

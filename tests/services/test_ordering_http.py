@@ -212,11 +212,17 @@ async def test_an_invalid_filter_is_400_naming_it(
     assert [error["key"] for error in response.json()["extra"]] == [field]
 
 
-async def test_health_reports_database_and_broker(client: Client) -> None:
+async def test_health_reports_database_broker_and_relay(client: Client) -> None:
     response = await client.get("/health")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": True, "broker": True}
+    assert response.json() == {
+        "status": "ok",
+        "database": True,
+        "broker": True,
+        "relay": True,
+        "failed": {},
+    }
 
 
 async def test_the_openapi_schema_lists_the_routes(client: Client) -> None:
@@ -241,7 +247,10 @@ async def test_health_is_503_naming_what_is_unreachable(tmp_path: Path) -> None:
         response = await client.get("/health")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": False, "broker": False}
+    report = response.json()
+    assert (report["status"], report["database"], report["broker"]) == ("unavailable", False, False)
+    assert report["failed"]["database"] == "refused a write (OperationalError)"
+    assert report["failed"]["broker"] == "the link to the broker is down"
     await service.storage.close()
 
 

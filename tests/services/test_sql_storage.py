@@ -106,7 +106,7 @@ async def test_ordering_migrations_build_exactly_its_tables(
     # Ordering schedules payment deadlines: it has the core's optional deadlines table too.
     tables = [core_tables(), deadlines_metadata, ordering_metadata]
     assert await differences(database_url, tables) == []
-    assert await ordering.health() == {"status": "ok", "database": True, "broker": True}
+    assert (await ordering.health())["status"] == "ok"
 
 
 async def test_billing_migrations_build_exactly_its_tables(

@@ -4,15 +4,15 @@ consumer for its inbox, a health probe and a way to close.
 Two ways to get one, so a service's bootstrap reads the same in both running modes:
 `in_process_channel` shares one `InMemoryBroker` between the services of one process (the
 embedded default: it belongs to whoever created it, so closing the channel leaves it alone),
-and `rabbitmq_channel` opens the service's own RabbitMQ publisher and consumer.
+and `rabbitmq_channel` opens the service's own RabbitMQ publisher and consumer. ``healthy``
+says whether the service's own link to the broker is up - not whether some broker answers
+on that address: a service whose connection is down or still reconnecting is not ready.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.adapters.rabbitmq import RabbitMQConsumer, RabbitMQPublisher
@@ -44,24 +44,14 @@ def rabbitmq_channel(amqp_url: str, exchange_name: str) -> BrokerChannel:
     """This service's own RabbitMQ publisher and consumer on ``exchange_name``."""
     publisher = RabbitMQPublisher(amqp_url, exchange_name)
     consumer = RabbitMQConsumer(amqp_url, exchange_name)
-    address = urlsplit(amqp_url)
 
     async def healthy() -> bool:
-        default_port = 5671 if address.scheme == "amqps" else 5672
-        return await _reachable(address.hostname or "localhost", address.port or default_port)
+        # The consumer's link opens when the service starts, the publisher's at the relay's
+        # first publish: up means the one is open and the other not known to be down.
+        return consumer.link_up and not publisher.link_down
 
     async def close() -> None:
         await consumer.close()
         await publisher.close()
 
     return BrokerChannel(publisher=publisher, consumer=consumer, healthy=healthy, close=close)
-
-
-async def _reachable(host: str, port: int) -> bool:
-    try:
-        async with asyncio.timeout(2.0):
-            _, writer = await asyncio.open_connection(host, port)
-    except (OSError, TimeoutError):
-        return False
-    writer.close()
-    return True

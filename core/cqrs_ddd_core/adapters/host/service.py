@@ -12,7 +12,8 @@ The things to notice are the two orders:
   the relay running or the connections open.
 
 `create_app` is the Litestar app (litestar/app.py) whose lifespan is `start` and `stop`;
-`health` reports the database and the broker. Guide: docs/patterns/composition-root.md.
+`health` is its readiness: the database takes a write, the broker link is up, the relay is not
+stuck (readiness.py). Guide: docs/patterns/composition-root.md, docs/deployment.md.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from cqrs_ddd_core.adapters.broker_channel import BrokerChannel
 from cqrs_ddd_core.adapters.host.plumbing import Plumbing
+from cqrs_ddd_core.adapters.host.readiness import readiness
 from cqrs_ddd_core.adapters.host.settings import ServiceSettings
 from cqrs_ddd_core.adapters.host.storage import Storage
 from cqrs_ddd_core.adapters.litestar.app import Hook, service_app
@@ -113,11 +115,28 @@ class ServiceHost:
                 )
 
     async def health(self) -> dict[str, Any]:
-        checks = {
-            "database": await self.storage.healthy(),
-            "broker": await self.broker.healthy(),
-        }
-        return {"status": "ok" if all(checks.values()) else "unavailable", **checks}
+        """Readiness: ``{"status", "database", "broker", "relay", "failed"}`` (readiness.py)."""
+        return await readiness(
+            {
+                "database": self._database_check,
+                "broker": self._broker_check,
+                "relay": self._relay_check,
+            }
+        )
+
+    async def _database_check(self) -> str | None:
+        return await self.storage.takes_writes(self.settings.ready_write_timeout_seconds)
+
+    async def _broker_check(self) -> str | None:
+        return None if await self.broker.healthy() else "the link to the broker is down"
+
+    async def _relay_check(self) -> str | None:
+        if not self.outbox.running:
+            return "the outbox relay is not running"
+        idle = self.outbox.seconds_since_progress()
+        if idle > self.settings.relay_stuck_seconds:
+            return f"the outbox relay finished no batch for {idle:.0f}s"
+        return None
 
     def create_app(self, *, lifespan: bool = True) -> Litestar:
         """The HTTP app; with ``lifespan`` its startup and shutdown start and stop the service."""

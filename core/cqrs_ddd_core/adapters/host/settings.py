@@ -5,13 +5,22 @@ Each field is read from the environment variable of the same name in capitals (`
 add its own setting (billing's ``MERCHANT_ACCOUNT``). The thing to notice: nothing parses
 strings by hand - ``PORT=abc`` stops the process at start with the field named, and a test
 builds settings as an ordinary object: ``OrderingSettings(database_url="memory")``.
+
+``HOST`` defaults to ``127.0.0.1``: a service started on a laptop or a server answers only on
+that machine until someone decides otherwise. A container sets ``HOST=0.0.0.0`` (the
+Dockerfile does), because there the loopback is the container's own and the published port
+decides who can reach it. Guide: docs/deployment.md.
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import Field, PositiveFloat, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+LOOPBACK = "127.0.0.1"
+"""Where a service listens unless ``HOST`` says otherwise: this machine only."""
 MEMORY = "memory"
 """``DATABASE_URL=memory``: in-process storage, gone when the process ends (tests)."""
 
@@ -23,7 +32,7 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
 
     port: int = 8000
-    host: str = "0.0.0.0"
+    host: str = LOOPBACK
     database_url: str = MEMORY
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     exchange_name: str = "events"
@@ -36,3 +45,18 @@ class ServiceSettings(BaseSettings):
     # How long the response to a request with an Idempotency-Key is replayed to its retries;
     # every stored response purges expired ones (docs/patterns/idempotency.md).
     idempotency_ttl_seconds: float = Field(default=24 * 60 * 60, gt=0)
+    ready_write_timeout_seconds: PositiveFloat = 2.0
+    """Readiness: how long each database may take to accept a write (see readiness.py)."""
+    relay_stuck_seconds: PositiveFloat = 60.0
+    """Readiness: the outbox relay is stuck when it finished no batch for this long."""
+
+    @model_validator(mode="after")
+    def _stuck_is_longer_than_idle(self) -> Self:
+        # An idle relay finishes a batch every poll interval: a shorter limit calls it stuck.
+        if self.relay_stuck_seconds <= self.outbox_poll_interval:
+            raise ValueError(
+                f"RELAY_STUCK_SECONDS ({self.relay_stuck_seconds}) must be longer than "
+                f"OUTBOX_POLL_INTERVAL ({self.outbox_poll_interval}): an idle relay finishes a "
+                f"batch only once per poll interval"
+            )
+        return self

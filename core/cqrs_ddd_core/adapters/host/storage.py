@@ -3,22 +3,20 @@
 ``memory`` keeps everything in process (tests); a SQLite file or a PostgreSQL URL keeps it in
 one database, migrated to the core's tables plus the service's own. A service says what is its
 own in a `StorageRecipe` - its two unit-of-work classes and its migrations - and gets back a
-`Storage` it can migrate, probe and close (its locks' connections included). The thing to
-notice: the state, the outbox, the inbox and the idempotency keys share one database, so one
-transaction covers them all. The locks may live elsewhere (billing's ``LOCK_URL``): they sit
-outside every transaction anyway.
+`Storage` it can migrate, probe (does each database take a write?) and close (its locks'
+connections included). The thing to notice: the state, the outbox, the inbox and the
+idempotency keys share one database, so one transaction covers them all. The locks may live
+elsewhere (billing's ``LOCK_URL``): they sit outside every transaction anyway.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cqrs_ddd_core.adapters.host.locks import shared_lock_strategy
@@ -29,12 +27,13 @@ from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
 from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
 from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryStore
 from cqrs_ddd_core.adapters.sqlalchemy.deadlines import DEADLINES_VERSIONS
-from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, read_only
+from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyStorage
 from cqrs_ddd_core.adapters.sqlalchemy.inbox import SqlAlchemyInboxStorage
 from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy
 from cqrs_ddd_core.adapters.sqlalchemy.migrate import upgrade
 from cqrs_ddd_core.adapters.sqlalchemy.outbox import SqlAlchemyOutboxStorage
+from cqrs_ddd_core.adapters.sqlalchemy.write_probe import take_a_write
 from cqrs_ddd_core.ports.idempotency import DEFAULT_TTL, IIdempotencyStorage
 from cqrs_ddd_core.ports.inbox import IInboxStorage
 from cqrs_ddd_core.ports.locking import ILockStrategy
@@ -91,15 +90,19 @@ class Storage:
             own += list(self.extra_migrations) if index == 0 else []
             await upgrade(engine, *own)
 
-    async def healthy(self) -> bool:
+    async def takes_writes(self, timeout: float) -> str | None:
+        """Why a database of the service did not take a write within ``timeout`` seconds, or
+        ``None`` when each did (see write_probe.py). The reason is short and says nothing of
+        the database's address: a readiness probe answers anyone who asks."""
         for engine in self.engines:
             try:
-                async with asyncio.timeout(2.0), read_only(engine).connect() as connection:
-                    await connection.execute(text("SELECT 1"))
-            except Exception:
-                logger.warning("database %s is not reachable", engine.url, exc_info=True)
-                return False
-        return True
+                await take_a_write(engine, timeout)
+            except Exception as error:
+                logger.warning("database %s took no write", engine.url, exc_info=True)
+                if isinstance(error, TimeoutError) or "locked" in str(error):
+                    return f"took no write within {timeout}s"
+                return f"refused a write ({type(error).__name__})"
+        return None
 
     async def close(self) -> None:
         try:

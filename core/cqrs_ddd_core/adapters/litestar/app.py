@@ -1,12 +1,13 @@
 """`service_app`: the Litestar app of a service - its own routes plus what every service has.
 
-A service's ``api.py`` holds only its routes; this adds ``GET /health`` and
-``GET /notifications`` (routes.py), the error mapping (errors.py), the exact decoding of JSON
-bodies (json_body.py), the ``Idempotency-Key`` of every ``POST`` (idempotency.py) and the
-dependencies the routes ask for by name. The thing to notice: a route asks for
-``commands: Commands`` (an `ICommandBus`) to change state and
-``queries: Queries`` (an `IQueryBus`) to read it - the same mediator behind both, but a reader
-sees at the signature which routes may write.
+A service's ``api.py`` holds only its routes; this adds the health probes (``GET /health/live``,
+``GET /health/ready``) and ``GET /notifications`` (routes.py), the OpenAPI pages with their
+assets served by the service itself (openapi.py), the error mapping (errors.py), the exact
+decoding of JSON bodies (json_body.py), the ``Idempotency-Key`` of every ``POST``
+(idempotency.py) and the dependencies the routes ask for by name. The thing to notice: a
+route asks for ``commands: Commands`` (an `ICommandBus`) to change state and ``queries:
+Queries`` (an `IQueryBus`) to read it - the same mediator behind both, but a reader sees at
+the signature which routes may write.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from litestar.handlers import HTTPRouteHandler
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
 from cqrs_ddd_core.adapters.litestar.idempotency import IdempotentPosts
 from cqrs_ddd_core.adapters.litestar.json_body import ExactJSONRequest
-from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifications
+from cqrs_ddd_core.adapters.litestar.openapi import openapi_assets, openapi_config
+from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, live, notifications, ready
 from cqrs_ddd_core.cqrs.publishers.notifications import NotificationLog
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 
@@ -53,7 +55,8 @@ def service_app(
         return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
     return Litestar(
-        route_handlers=[*route_handlers, health, notifications],
+        route_handlers=[*route_handlers, live, ready, notifications, openapi_assets()],
+        openapi_config=openapi_config(),
         dependencies={
             "commands": provide(commands),
             "queries": provide(queries),

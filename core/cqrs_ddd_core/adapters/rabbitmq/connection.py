@@ -42,6 +42,22 @@ class BrokerConnection:
                 )
             return self._connection
 
+    @property
+    def opened(self) -> bool:
+        """Whether the connection was opened (or given); it may be down since."""
+        return self._connection is not None
+
+    @property
+    def link_up(self) -> bool:
+        """Whether the connection is open right now - not closed, not waiting to reconnect."""
+        connection = self._connection
+        if connection is None or connection.is_closed:
+            return False
+        # A robust connection outlives its transport: while it reconnects, the transport is
+        # gone or closed.
+        transport = connection.transport
+        return transport is not None and not transport.connection.is_closed
+
     async def close(self) -> None:
         """Close the connection if this object opened it."""
         async with self._lock:

@@ -207,6 +207,11 @@ class RabbitMQConsumer(IMessageConsumer):
 
     # --- lifecycle ------------------------------------------------------------------------
 
+    @property
+    def link_up(self) -> bool:
+        """Whether the link to RabbitMQ is open now (it opens with the first subscription)."""
+        return self._connection.link_up
+
     async def stop(self) -> None:
         """Stop gracefully: no new deliveries, let in-flight handlers finish, then close.
 

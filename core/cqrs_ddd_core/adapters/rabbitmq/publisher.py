@@ -78,6 +78,11 @@ class RabbitMQPublisher(IMessagePublisher):
         """Open the channel and declare the exchange (done by the first publish otherwise)."""
         await self._open()
 
+    @property
+    def link_down(self) -> bool:
+        """Whether the link to RabbitMQ was opened and is down now (False before first use)."""
+        return self._connection.opened and not self._connection.link_up
+
     async def publish(self, topic: str, message: Any, **kwargs: Any) -> None:
         """Publish ``message`` under ``topic`` and wait for the broker's confirm.
 

@@ -76,6 +76,7 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         self._task: asyncio.Task[None] | None = None
         self._relayed_at = float("-inf")  # the loop time the last relay round ended
         self._cleaned_at = float("-inf")  # the loop time the last retention cleanup ran
+        self._progressed_at = float("-inf")  # the loop time a batch last ended (or the start)
 
     # --- the publisher side --------------------------------------------------------------
 
@@ -115,6 +116,7 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         self._stopping = False
         self._wake = asyncio.Event()
         self._wake.set()  # rows left by an earlier run go out at once
+        self._progressed_at = asyncio.get_running_loop().time()
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
@@ -128,6 +130,15 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    def seconds_since_progress(self) -> float:
+        """Seconds since the relay last finished a batch (or started), published or not.
+
+        Idle, it finishes an empty batch every ``poll_interval`` (``max_delay`` while backing
+        off); a batch is bounded by the publish timeout. So a figure well past those means the
+        loop hangs - a readiness probe's "relay stuck" - whatever the broker says.
+        """
+        return asyncio.get_running_loop().time() - self._progressed_at
 
     async def list_dead(self, limit: int = 100) -> list[OutboxMessage]:
         """Messages that failed ``max_retries`` times, with their last error."""
@@ -167,6 +178,7 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         while True:
             try:
                 result = await self.service.run_batch(self.batch_size)
+                self._progressed_at = asyncio.get_running_loop().time()
             except asyncio.CancelledError:
                 if _being_cancelled():
                     raise  # stop() or the service's shutdown: the relay ends here
@@ -174,6 +186,7 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
                 return _BROKEN
             except Exception:
                 logger.exception("outbox relay batch failed; backing off")
+                self._progressed_at = asyncio.get_running_loop().time()  # failing, not stuck
                 return _BROKEN
             if result.failed or result.dead or result.claimed < self.batch_size:
                 return result
