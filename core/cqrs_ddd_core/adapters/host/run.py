@@ -1,8 +1,10 @@
 """`run_service`: one service in this process, under uvicorn, until SIGTERM or Ctrl-C.
 
 What every service's ``__main__`` does: configure logging, build the service from its
-settings, serve its app on ``HOST``:``PORT``. On SIGTERM uvicorn stops taking requests and
-finishes those in flight (up to 30 s); the app's shutdown then runs `ServiceHost.stop`.
+settings, serve its app on ``HOST``:``PORT``. Without ``AUTH_SECRET`` it stops at once with
+one line saying why (exit status 1): a service that cannot verify tokens must not serve.
+On SIGTERM uvicorn stops taking requests and finishes those in flight (up to 30 s); the app's
+shutdown then runs `ServiceHost.stop`.
 
 The thing to notice is ``timeout_keep_alive``. A keep-alive connection that both ends may close
 when idle races: if the server closes it just as the client sends the next request on it, the
@@ -16,11 +18,13 @@ well past any client's pool expiry: the client, which knows when it sends, alway
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 
 import uvicorn
 
 from cqrs_ddd_core.adapters.host.service import ServiceHost
+from cqrs_ddd_core.adapters.host.settings import MissingAuthSecretError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 KEEP_ALIVE_SECONDS = 75
@@ -32,8 +36,12 @@ def run_service(build: Callable[[], ServiceHost]) -> None:
     """Build the service (after logging is configured, so building may log) and serve it."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     service = build()
+    try:
+        app = service.create_app()
+    except MissingAuthSecretError as missing:
+        sys.exit(f"{service.name}: {missing}")
     uvicorn.run(
-        service.create_app(),
+        app,
         host=service.settings.host,
         port=service.settings.port,
         timeout_graceful_shutdown=30,

@@ -119,13 +119,17 @@ class ServiceHost:
         return {"status": "ok" if all(checks.values()) else "unavailable", **checks}
 
     def create_app(self, *, lifespan: bool = True) -> Litestar:
-        """The HTTP app; with ``lifespan`` its startup and shutdown start and stop the service."""
+        """The HTTP app; with ``lifespan`` its startup and shutdown start and stop the service.
+
+        Raises `MissingAuthSecretError` when the settings have no ``AUTH_SECRET``.
+        """
         hooks = ([self.start], [self.stop]) if lifespan else ([], [])
         return service_app(
             self.http_routes,
             commands=self.mediator,
             queries=self.mediator,
             health_check=self.health,
+            auth_secret=self.settings.require_auth_secret(),
             notification_feed=self.notifications.received,
             on_startup=hooks[0],
             on_shutdown=hooks[1],

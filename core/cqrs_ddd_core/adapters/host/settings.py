@@ -5,12 +5,19 @@ Each field is read from the environment variable of the same name in capitals (`
 add its own setting (billing's ``MERCHANT_ACCOUNT``). The thing to notice: nothing parses
 strings by hand - ``PORT=abc`` stops the process at start with the field named, and a test
 builds settings as an ordinary object: ``OrderingSettings(database_url="memory")``.
+
+``AUTH_SECRET`` verifies the callers' bearer tokens. It has no default on purpose: a service
+with a secret everyone can read in this repository would accept anyone's token, so
+``python -m <service>`` refuses to start without one (`run_service`); it is a `SecretStr`, so
+no repr, log line or error shows it.
 """
 
 from __future__ import annotations
 
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_SECRET_BYTES = 32
 MEMORY = "memory"
 """``DATABASE_URL=memory``: in-process storage, gone when the process ends (tests)."""
 
@@ -27,3 +34,32 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     exchange_name: str = "events"
     outbox_poll_interval: float = 1.0
+    auth_secret: SecretStr | None = None
+    """The HS256 key bearer tokens are signed with (32 bytes at least); None: serve no HTTP."""
+
+    @field_validator("auth_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes (HS256 keys shorter "
+                f"than its hash are guessable); generate one with: openssl rand -hex 32"
+            )
+        return secret
+
+    def require_auth_secret(self) -> str:
+        """The secret, or a `MissingAuthSecretError` saying how to give one."""
+        if self.auth_secret is None:
+            raise MissingAuthSecretError
+        return self.auth_secret.get_secret_value()
+
+
+class MissingAuthSecretError(RuntimeError):
+    """The service has no ``AUTH_SECRET``, so it could not tell one caller from another."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"AUTH_SECRET is not set: the service verifies its callers' bearer tokens with it. "
+            f"Set it to a secret of {MIN_SECRET_BYTES}+ bytes (openssl rand -hex 32), or use "
+            f"`just serve` / `just up-local`, which fall back to a development secret."
+        )

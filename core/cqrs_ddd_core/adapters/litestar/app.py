@@ -1,10 +1,12 @@
 """`service_app`: the Litestar app of a service - its own routes plus what every service has.
 
 A service's ``api.py`` holds only its routes; this adds ``GET /health`` and
-``GET /notifications`` (routes.py), the error mapping (errors.py) and the dependencies the
-routes ask for by name. The thing to notice: a route asks for ``commands: Commands`` (an
-`ICommandBus`) to change state and ``queries: Queries`` (an `IQueryBus`) to read it - the same
-mediator behind both, but a reader sees at the signature which routes may write.
+``GET /notifications`` (routes.py), the error mapping (errors.py), bearer-token authentication
+(auth.py: every route but ``/health*`` and ``/schema*``, verified with ``auth_secret``) and the
+dependencies the routes ask for by name. The thing to notice: a route asks for
+``commands: Commands`` (an `ICommandBus`) to change state and ``queries: Queries`` (an
+`IQueryBus`) to read it - the same mediator behind both, but a reader sees at the signature
+which routes may write - and for ``actor: Caller``, who asked, to put on its command or query.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from litestar import Litestar
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 
+from cqrs_ddd_core.adapters.litestar.auth import PROVIDE_ACTOR, bearer_auth
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
 from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifications
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
@@ -33,18 +36,26 @@ def service_app(
     commands: ICommandBus,
     queries: IQueryBus,
     health_check: HealthCheck,
+    auth_secret: str,
     notification_feed: Sequence[dict[str, Any]] = (),
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
 ) -> Litestar:
-    """The app over a service's routes; hooks start and stop the service with the app."""
+    """The app over a service's routes; hooks start and stop the service with the app.
+
+    ``auth_secret`` verifies the callers' bearer tokens (HS256); without one there is no app.
+    """
+    if not auth_secret:
+        raise ValueError("service_app needs auth_secret: every route but /health asks for a token")
 
     def provide(value: Any) -> Provide:
         return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
     return Litestar(
         route_handlers=[*route_handlers, health, notifications],
+        middleware=[bearer_auth(auth_secret)],
         dependencies={
+            "actor": PROVIDE_ACTOR,
             "commands": provide(commands),
             "queries": provide(queries),
             "check_health": provide(health_check),

@@ -2,7 +2,8 @@
 
 ``GET /health`` answers 200 when the service's database and broker answer, 503 otherwise, so a
 load balancer or ``docker compose`` can tell a live replica from a cut-off one.
-``GET /notifications`` shows what the service told customers lately (its `NotificationLog`).
+``GET /notifications`` shows what the service told customers lately (its `NotificationLog`):
+every customer's, so only an operator may read it.
 Both take their data from dependencies the service's ``create_app`` provides:
 ``check_health`` and ``notification_feed``.
 """
@@ -14,6 +15,8 @@ from typing import Any
 
 from litestar import Response, get
 from litestar.di import NamedDependency
+
+from cqrs_ddd_core.adapters.litestar.auth import Caller
 
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 """Returns ``{"status": "ok" | "unavailable", <check>: bool, ...}``."""
@@ -27,6 +30,7 @@ async def health(check_health: NamedDependency[HealthCheck]) -> Response[dict[st
 
 @get("/notifications", summary="What customers were told lately (newest last)")
 async def notifications(
-    notification_feed: NamedDependency[Sequence[dict[str, Any]]],
+    notification_feed: NamedDependency[Sequence[dict[str, Any]]], actor: Caller
 ) -> list[dict[str, Any]]:
+    actor.require_operator("read the notifications")
     return list(notification_feed)
