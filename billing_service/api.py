@@ -8,6 +8,10 @@ reason, an account locked for too long -> 503. Money arrives as a decimal string
 and leaves as a decimal string. `ENDPOINTS` is what the service host serves, next to
 ``/health`` and ``/notifications``. OpenAPI: ``/schema``.
 Guide: docs/patterns/bounded-contexts.md.
+
+Every route asks for ``actor: Caller`` - the caller its bearer token proved - and hands it to
+the command or query: whose money it may move is the application's decision, not the
+route's (docs/security.md).
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from billing_service.application.commands import (
 from billing_service.application.dtos import AccountDTO
 from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
 from cqrs_ddd_core.adapters.litestar.app import Commands, Queries
+from cqrs_ddd_core.adapters.litestar.auth import Caller
 from cqrs_ddd_core.ports.bus import IQueryBus
+from cqrs_ddd_core.primitives.actor import Actor
 from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 
 AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=IDENTIFIER)]
@@ -50,36 +56,44 @@ class TransferRequest(BaseModel):
     amount: PositiveMoney
 
 
-async def _account(queries: IQueryBus, account_id: str) -> dict[str, Any]:
-    account: AccountDTO = (await queries.send(GetAccountQuery(account_id=account_id))).result
+async def _account(queries: IQueryBus, account_id: str, actor: Actor) -> dict[str, Any]:
+    query = GetAccountQuery(account_id=account_id, actor=actor)
+    account: AccountDTO = (await queries.send(query)).result
     return account.model_dump(mode="json")
 
 
 @post("/accounts", summary="Open an account")
 async def open_account(
-    data: JSONBody[OpenAccountRequest], commands: Commands, queries: Queries
+    data: JSONBody[OpenAccountRequest], commands: Commands, queries: Queries, actor: Caller
 ) -> dict[str, Any]:
-    await commands.send(OpenAccountCommand(account_id=data.account_id, balance=data.balance))
-    return await _account(queries, data.account_id)
+    command = OpenAccountCommand(account_id=data.account_id, balance=data.balance, actor=actor)
+    await commands.send(command)
+    return await _account(queries, data.account_id, actor)
 
 
 @get("/accounts/{account_id:str}", summary="An account's balance and version")
-async def get_account(account_id: AccountIdPath, queries: Queries) -> dict[str, Any]:
-    return await _account(queries, account_id)
+async def get_account(account_id: AccountIdPath, queries: Queries, actor: Caller) -> dict[str, Any]:
+    return await _account(queries, account_id, actor)
 
 
 @post("/accounts/{account_id:str}/deposits", status_code=200, summary="Deposit into an account")
 async def deposit(
-    account_id: AccountIdPath, data: JSONBody[DepositRequest], commands: Commands, queries: Queries
+    account_id: AccountIdPath,
+    data: JSONBody[DepositRequest],
+    commands: Commands,
+    queries: Queries,
+    actor: Caller,
 ) -> dict[str, Any]:
-    await commands.send(DepositCommand(account_id=account_id, amount=data.amount))
-    return await _account(queries, account_id)
+    await commands.send(DepositCommand(account_id=account_id, amount=data.amount, actor=actor))
+    return await _account(queries, account_id, actor)
 
 
 @post("/transfers", summary="Move money between two accounts (the source locked)")
-async def transfer(data: JSONBody[TransferRequest], commands: Commands) -> dict[str, Any]:
+async def transfer(
+    data: JSONBody[TransferRequest], commands: Commands, actor: Caller
+) -> dict[str, Any]:
     command = TransferFundsCommand(
-        from_account=data.from_account, to_account=data.to_account, amount=data.amount
+        from_account=data.from_account, to_account=data.to_account, amount=data.amount, actor=actor
     )
     transfer_id = (await commands.send(command)).result
     return {
@@ -90,12 +104,13 @@ async def transfer(data: JSONBody[TransferRequest], commands: Commands) -> dict[
     }
 
 
-@get("/invoices", summary="Invoices, optionally of one order")
+@get("/invoices", summary="Invoices, optionally of one order (a customer's: its own)")
 async def list_invoices(
     queries: Queries,
+    actor: Caller,
     order_id: Annotated[str | None, QueryParameter(max_length=64, pattern=STORABLE_TEXT)] = None,
 ) -> list[dict[str, Any]]:
-    invoices = (await queries.send(ListInvoicesQuery(order_id=order_id))).result
+    invoices = (await queries.send(ListInvoicesQuery(order_id=order_id, actor=actor))).result
     return [invoice.model_dump(mode="json") for invoice in invoices]
 
 

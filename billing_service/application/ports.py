@@ -42,7 +42,9 @@ class InvoiceRepository(Protocol):
 
     async def save(self, invoice: Invoice) -> None: ...
 
-    async def list(self, *, order_id: str | None) -> list[Invoice]: ...
+    async def list(
+        self, *, order_id: str | None, customer_id: str | None = None
+    ) -> list[Invoice]: ...
 
 
 class CancelledOrderRepository(Protocol):

@@ -1,4 +1,8 @@
-"""Billing's query handlers: they read and return DTOs. Guide: docs/components/queries.md."""
+"""Billing's query handlers: they read and return DTOs. Guide: docs/components/queries.md.
+
+A customer reads only its own account and invoices: another's account answers as an unknown
+one would (404), and a list holds only the customer's own invoices (docs/security.md).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,22 @@ from billing_service.application.ports import current_uow
 from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
 from cqrs_ddd_core.cqrs.handler import QueryHandler
 from cqrs_ddd_core.cqrs.response import QueryResponse
+from cqrs_ddd_core.primitives.exceptions import NotFoundError
 
 
 class GetAccountHandler(QueryHandler[AccountDTO]):
     async def handle(self, query: GetAccountQuery) -> QueryResponse[AccountDTO]:
+        if not query.actor.may_act_for(query.account_id):
+            raise NotFoundError("Account", query.account_id)  # as if it did not exist
         account = await current_uow().accounts.get(query.account_id)
         return QueryResponse(result=AccountDTO.from_aggregate(account))
 
 
 class ListInvoicesHandler(QueryHandler[list[InvoiceDTO]]):
     async def handle(self, query: ListInvoicesQuery) -> QueryResponse[list[InvoiceDTO]]:
-        invoices = await current_uow().invoices.list(order_id=query.order_id)
+        # A customer's list holds its own invoices only; an operator's, everyone's.
+        customer_id = None if query.actor.is_operator else query.actor.id
+        invoices = await current_uow().invoices.list(
+            order_id=query.order_id, customer_id=customer_id
+        )
         return QueryResponse(result=[InvoiceDTO.from_aggregate(i) for i in invoices])

@@ -48,9 +48,15 @@ class InMemoryInvoiceRepository(InMemoryRepository[Invoice]):
         matching = await self.list(order_id=order_id)
         return matching[0] if matching else None
 
-    async def list(self, *, order_id: str | None = None) -> list[Invoice]:
+    async def list(
+        self, *, order_id: str | None = None, customer_id: str | None = None
+    ) -> list[Invoice]:
         invoices = await super().list()
-        return [i for i in invoices if order_id is None or i.order_id == order_id]
+        return [
+            i
+            for i in invoices
+            if order_id in (None, i.order_id) and customer_id in (None, i.customer_id)
+        ]
 
 
 class BillingInMemoryUnitOfWork(InMemoryUnitOfWork):

@@ -84,10 +84,14 @@ class SqlInvoiceRepository(SqlAlchemyRepository[Invoice]):
         found = await self.list(order_id=order_id)
         return found[0] if found else None
 
-    async def list(self, *where: Any, order_id: str | None = None) -> builtins.list[Invoice]:
+    async def list(
+        self, *where: Any, order_id: str | None = None, customer_id: str | None = None
+    ) -> builtins.list[Invoice]:
         conditions = list(where)
         if order_id is not None:
             conditions.append(invoices.c.order_id == order_id)
+        if customer_id is not None:
+            conditions.append(invoices.c.customer_id == customer_id)
         return await super().list(*conditions)
 
 
