@@ -47,5 +47,7 @@ class Actor(BaseModel):
             raise ForbiddenError(self.id, f"{action}: only an operator may")
 
 
+# --8<-- [start:system]
 SYSTEM = Actor(id="system", roles=frozenset({OPERATOR}))
 """The service itself: the actor of commands no HTTP caller sent (consumers, processes)."""
+# --8<-- [end:system]
