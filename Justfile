@@ -47,6 +47,7 @@ compose-check:
 
 # Start RabbitMQ, PostgreSQL and both services with Docker Compose
 up:
+    @uv run python -c "from deploy.tokens import describe_secret; print(describe_secret())"
     docker compose up -d --build
 
 # Stop what `just up` started
@@ -64,6 +65,10 @@ up-local *args:
 # Stop what `just up-local` started
 down-local:
     uv run python deploy/local.py down
+
+# Print a bearer token for the secret in force: `just token alice`, `just token ops operator`
+token sub *roles:
+    @uv run python -m deploy.tokens {{sub}} {{roles}}
 
 # Migrate a database to the core's tables plus a service's own (URL, then its versions folder)
 migrate url *versions:

@@ -35,6 +35,7 @@ import itertools
 import json
 import logging
 import os
+import secrets
 import statistics
 import tempfile
 import time
@@ -53,6 +54,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from benchmarks._report import print_rows
 from benchmarks.rabbitmq import own_virtual_host
 from deploy.cluster import Cluster
+from deploy.tokens import issue
 
 EXCHANGE = "events"
 """The services' topic exchange (their default ``exchange_name``)."""
@@ -73,6 +75,8 @@ FLOOR_HOPS = 3
 """Broker hops of the measured path: OrderCreated, PaymentCaptured, the OrderConfirmed notice."""
 WAIT = 60.0
 """The longest any single order may take before the run fails (seconds)."""
+SECRET = secrets.token_hex(32)
+"""A secret of this run only: the services verify the shop's operator token with it."""
 ITEMS = [
     {"sku": "BOOK-1", "quantity": 2, "unit_price": "12.50"},
     {"sku": "PEN-7", "quantity": 1, "unit_price": "3.20"},
@@ -343,7 +347,8 @@ async def measure(cluster: Cluster, url: str) -> Figures:
     confirmations = Confirmations(url)
     hops = RawHops(url)
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(limits=limits, timeout=WAIT) as client:
+    headers = {"Authorization": f"Bearer {issue('bench', ['operator'], secret=SECRET)}"}
+    async with httpx.AsyncClient(limits=limits, timeout=WAIT, headers=headers) as client:
         shop = Shop(cluster, client)
         await confirmations.start()
         await hops.start()
@@ -472,7 +477,7 @@ def main() -> list[dict[str, Any]]:
     with (
         own_virtual_host() as url,
         tempfile.TemporaryDirectory(prefix="bench-e2e-") as workdir,
-        Cluster.on_sqlite(Path(workdir), url) as cluster,
+        Cluster.on_sqlite(Path(workdir), url, SECRET) as cluster,
     ):
         cluster.add("ordering")
         cluster.add("billing")

@@ -10,6 +10,10 @@ back by it, and every ``POST`` takes an ``Idempotency-Key`` (the core's edge doe
 these routes). `ENDPOINTS` is what the service host serves, next to ``/health`` and
 ``/notifications``. OpenAPI: ``/schema``.
 Guide: docs/patterns/bounded-contexts.md.
+
+Every route asks for ``actor: Caller`` - the caller its bearer token proved - and hands it to
+the command or query: whose money it may move is the application's decision, not the
+route's (docs/security.md).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from billing_service.application.queries import (
     ListInvoicesQuery,
 )
 from cqrs_ddd_core.adapters.litestar.app import Commands, Queries
+from cqrs_ddd_core.adapters.litestar.auth import Caller
 from cqrs_ddd_core.adapters.litestar.json_body import RequestBody
 from cqrs_ddd_core.adapters.litestar.paging import (
     DEFAULT_PAGE,
@@ -44,6 +49,7 @@ from cqrs_ddd_core.adapters.litestar.paging import (
     page,
 )
 from cqrs_ddd_core.ports.bus import IQueryBus
+from cqrs_ddd_core.primitives.actor import Actor
 from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 
 AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=IDENTIFIER)]
@@ -66,33 +72,39 @@ class TransferRequest(RequestBody):
     amount: PositiveMoney
 
 
-async def _account(queries: IQueryBus, account_id: str) -> dict[str, Any]:
-    account: AccountDTO = (await queries.send(GetAccountQuery(account_id=account_id))).result
+async def _account(queries: IQueryBus, account_id: str, actor: Actor) -> dict[str, Any]:
+    query = GetAccountQuery(account_id=account_id, actor=actor)
+    account: AccountDTO = (await queries.send(query)).result
     return account.model_dump(mode="json")
 
 
 @post("/accounts", summary="Open an account")
 async def open_account(
-    data: JSONBody[OpenAccountRequest], commands: Commands, queries: Queries
+    data: JSONBody[OpenAccountRequest], commands: Commands, queries: Queries, actor: Caller
 ) -> dict[str, Any]:
-    await commands.send(OpenAccountCommand(account_id=data.account_id, balance=data.balance))
-    return await _account(queries, data.account_id)
+    command = OpenAccountCommand(account_id=data.account_id, balance=data.balance, actor=actor)
+    await commands.send(command)
+    return await _account(queries, data.account_id, actor)
 
 
 @get("/accounts/{account_id:str}", summary="An account's balance and version")
-async def get_account(account_id: AccountIdPath, queries: Queries) -> dict[str, Any]:
-    return await _account(queries, account_id)
+async def get_account(account_id: AccountIdPath, queries: Queries, actor: Caller) -> dict[str, Any]:
+    return await _account(queries, account_id, actor)
 
 
 @post("/accounts/{account_id:str}/deposits", status_code=200, summary="Deposit into an account")
 async def deposit(
-    account_id: AccountIdPath, data: JSONBody[DepositRequest], commands: Commands, queries: Queries
+    account_id: AccountIdPath,
+    data: JSONBody[DepositRequest],
+    commands: Commands,
+    queries: Queries,
+    actor: Caller,
 ) -> dict[str, Any]:
     """The account after the deposit, with the deposit's id and amount."""
-    command = DepositCommand(account_id=account_id, amount=data.amount)
+    command = DepositCommand(account_id=account_id, amount=data.amount, actor=actor)
     deposit_id = (await commands.send(command)).result
     return {
-        **await _account(queries, account_id),
+        **await _account(queries, account_id, actor),
         "deposit_id": deposit_id,
         "amount": f"{command.amount:.2f}",
     }
@@ -102,15 +114,19 @@ async def deposit(
     "/accounts/{account_id:str}/deposits/{deposit_id:str}",
     summary="One deposit into an account, by the id its POST answered",
 )
-async def get_deposit(account_id: AccountIdPath, deposit_id: IdPath, queries: Queries) -> Any:
-    query = GetDepositQuery(account_id=account_id, deposit_id=deposit_id)
+async def get_deposit(
+    account_id: AccountIdPath, deposit_id: IdPath, queries: Queries, actor: Caller
+) -> Any:
+    query = GetDepositQuery(account_id=account_id, deposit_id=deposit_id, actor=actor)
     return (await queries.send(query)).result.model_dump(mode="json")
 
 
 @post("/transfers", summary="Move money between two accounts (the source locked)")
-async def transfer(data: JSONBody[TransferRequest], commands: Commands) -> dict[str, Any]:
+async def transfer(
+    data: JSONBody[TransferRequest], commands: Commands, actor: Caller
+) -> dict[str, Any]:
     command = TransferFundsCommand(
-        from_account=data.from_account, to_account=data.to_account, amount=data.amount
+        from_account=data.from_account, to_account=data.to_account, amount=data.amount, actor=actor
     )
     transfer_id = (await commands.send(command)).result
     return {
@@ -122,21 +138,25 @@ async def transfer(data: JSONBody[TransferRequest], commands: Commands) -> dict[
 
 
 @get("/transfers/{transfer_id:str}", summary="One transfer, by the id its POST answered")
-async def get_transfer(transfer_id: IdPath, queries: Queries) -> Any:
-    query = GetTransferQuery(transfer_id=transfer_id)
+async def get_transfer(transfer_id: IdPath, queries: Queries, actor: Caller) -> Any:
+    query = GetTransferQuery(transfer_id=transfer_id, actor=actor)
     return (await queries.send(query)).result.model_dump(mode="json")
 
 
-@get("/invoices", summary="Invoices by id, optionally of one order, a page at a time")
+@get(
+    "/invoices",
+    summary="Invoices by id, optionally of one order (a customer's: its own), a page at a time",
+)
 async def list_invoices(
     request: Request[Any, Any, Any],
     queries: Queries,
+    actor: Caller,
     order_id: Annotated[str | None, QueryParameter(max_length=64, pattern=STORABLE_TEXT)] = None,
     limit: PageLimit = DEFAULT_PAGE,
     cursor: PageCursor = None,
 ) -> Response[list[Any]]:
     after = decode_cursor(cursor, _invoice_key)
-    query = ListInvoicesQuery(order_id=order_id, limit=limit + 1, after=after)
+    query = ListInvoicesQuery(order_id=order_id, limit=limit + 1, after=after, actor=actor)
     invoices = (await queries.send(query)).result
     return page(
         request,

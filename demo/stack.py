@@ -4,7 +4,9 @@ Each service gets a SQLite file of its own in a temporary folder, and both talk 
 broker: by default an `InMemoryBroker` shared in process (as `demo/serve.py` runs them), or
 with ``--rabbitmq`` the real RabbitMQ (``AMQP_URL``) - then the run uses an exchange and queue
 names of its own, and deletes what it declared when it ends. The demo drives the services
-over HTTP (httpx against their Litestar apps, in process) and through their mediators.
+over HTTP (httpx against their Litestar apps, in process) and through their mediators. Its HTTP
+clients speak as the back office: each request carries an operator's bearer token, signed with
+``AUTH_SECRET`` or the development secret (deploy/tokens.py), as `just serve` verifies them.
 
 What differs between the two brokers sits in `EmbeddedBroker` and `RabbitBroker`: how to break
 the broker for a moment, where the dead letters are read, and what to clean up.
@@ -36,6 +38,7 @@ from cqrs_ddd_core.ports.messaging import IMessageConsumer, MessageHandler
 from cqrs_ddd_core.primitives.ids import new_id
 from demo.clock import MovableClock
 from demo.observers import CommandLog, MessageTap
+from deploy.tokens import issue, secret_in_force
 from ordering_service import bootstrap as ordering_bootstrap
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -317,6 +320,7 @@ def _settings(folder: Path, side: BrokerSide, service: str) -> dict[str, Any]:
         "database_url": f"sqlite+aiosqlite:///{folder / f'{service}.db'}",
         "amqp_url": getattr(side, "amqp_url", DEFAULT_AMQP_URL),
         "exchange_name": getattr(side, "exchange_name", "events"),
+        "auth_secret": secret_in_force(),
     }
     if service == "ordering":
         settings["deadline_poll_interval"] = 0.05
@@ -324,10 +328,12 @@ def _settings(folder: Path, side: BrokerSide, service: str) -> dict[str, Any]:
 
 
 def _client(app: Litestar, name: str) -> httpx.AsyncClient:
-    """HTTP requests handled by ``app`` in this process (no socket), as a browser would send."""
+    """HTTP requests handled by ``app`` in this process (no socket), as the back office sends."""
     # Litestar's ASGI signature is narrower than the one httpx declares; it is an ASGI app.
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    return httpx.AsyncClient(transport=transport, base_url=f"http://{name}")
+    token = issue("back-office", ["operator"], secret=secret_in_force())
+    headers = {"Authorization": f"Bearer {token}"}
+    return httpx.AsyncClient(transport=transport, base_url=f"http://{name}", headers=headers)
 
 
 def quiet_logging(verbose: bool) -> None:

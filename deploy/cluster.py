@@ -2,7 +2,8 @@
 
 Used by `just up-local`, the reliability suite and the end-to-end benchmarks: each service
 runs as ``python -m ordering_service`` / ``python -m billing_service`` with its own
-``PORT``, ``DATABASE_URL`` and ``AMQP_URL``; replicas of one service share its database and
+``PORT``, ``DATABASE_URL``, ``AMQP_URL`` and ``AUTH_SECRET`` (the key its callers' bearer
+tokens are signed with, one for the whole cluster); replicas of one service share its database and
 compete for its queue. Processes can be stopped gracefully (SIGTERM) or killed (SIGKILL), so
 tests can crash them mid-flight. ``entry`` runs a replica from another module than the
 service's own (the reliability suite's services with a fault built in); ``extra_env`` adds
@@ -123,13 +124,14 @@ class Cluster:
     workdir: Path
     amqp_url: str
     database_urls: dict[str, str]
+    auth_secret: str
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: list[ServiceProcess] = field(default_factory=list)
 
     @classmethod
-    def on_sqlite(cls, workdir: Path, amqp_url: str, **kwargs: Any) -> Cluster:
+    def on_sqlite(cls, workdir: Path, amqp_url: str, auth_secret: str, **kwargs: Any) -> Cluster:
         urls = {name: f"sqlite+aiosqlite:///{workdir / f'{name}.db'}" for name in MODULES}
-        return cls(workdir, amqp_url, urls, **kwargs)
+        return cls(workdir, amqp_url, urls, auth_secret, **kwargs)
 
     def add(
         self,
@@ -148,6 +150,7 @@ class Cluster:
             env={
                 "DATABASE_URL": self.database_urls[service],
                 "AMQP_URL": self.amqp_url,
+                "AUTH_SECRET": self.auth_secret,
                 **self.extra_env,
                 **(env or {}),
             },

@@ -4,8 +4,9 @@ For machines without Docker: the services run against the RabbitMQ and PostgreSQ
 running on this machine, each with a database of its own (created if missing), exactly as
 docker-compose.yml wires them. ``--billing-replicas 2`` starts two billing processes that
 compete for one queue. Billing keeps its locks in its database, or in Redis when ``LOCK_URL``
-is set (``LOCK_URL=redis://127.0.0.1:6379/0 just up-local``), as compose does. PIDs and logs
-go to var/local/.
+is set (``LOCK_URL=redis://127.0.0.1:6379/0 just up-local``), as compose does. Both verify
+bearer tokens with ``AUTH_SECRET``, or the development secret when it is not set (said at
+start; `uv run just token alice` prints a token for it). PIDs and logs go to var/local/.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from deploy.cluster import Cluster
+from deploy.tokens import describe_secret, secret_in_force
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE = ROOT / "var" / "local"
@@ -55,12 +57,14 @@ def up(billing_replicas: int) -> int:
         STATE,
         AMQP_URL,
         {name: f"{POSTGRES_URL}/{name}" for name in ("ordering", "billing")},
+        secret_in_force(),
     )
     cluster.add("ordering", port=8001)
     billing = billing_env(os.environ)
     for replica in range(billing_replicas):
         cluster.add("billing", port=8002 + replica, env=billing)
     print(f"billing's locks: {'Redis (LOCK_URL)' if billing else 'its database'}")
+    print(describe_secret())
     try:
         cluster.start()
     except (RuntimeError, TimeoutError) as error:

@@ -7,6 +7,10 @@ status codes: unknown id -> 404, a refused state change -> 409 with the reason, 
 too busy or gone -> 503. Money arrives as a decimal string or a number and leaves as a decimal
 string. `ENDPOINTS` is what the service host serves, next to ``/health`` and
 ``/notifications``. OpenAPI: ``/schema``. Guide: docs/patterns/bounded-contexts.md.
+
+Every route asks for ``actor: Caller`` - the caller its bearer token proved - and hands it to
+the command or query: what that caller may do is the application's decision, not the route's
+(docs/security.md).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from pydantic import Field
 
 from cqrs_ddd_core.adapters.litestar.app import Commands, Queries
+from cqrs_ddd_core.adapters.litestar.auth import Caller
 from cqrs_ddd_core.adapters.litestar.json_body import RequestBody
 from cqrs_ddd_core.adapters.litestar.paging import (
     DEFAULT_PAGE,
@@ -37,25 +42,29 @@ OrderId = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STOR
 
 
 class CreateOrderRequest(RequestBody):
-    """``POST /orders``: who orders what."""
+    """``POST /orders``: who orders what (``customer_id`` left out: the caller)."""
 
-    customer_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
+    customer_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=IDENTIFIER)
     items: list[OrderItem] = Field(min_length=1, max_length=100)
 
 
 @post("/orders", summary="Place an order")
 async def create_order(
-    data: JSONBody[CreateOrderRequest], commands: Commands, queries: Queries
+    data: JSONBody[CreateOrderRequest], commands: Commands, queries: Queries, actor: Caller
 ) -> dict[str, Any]:
-    command = CreateOrderCommand(customer_id=data.customer_id, items=data.items)
+    # --8<-- [start:create_order]
+    command = CreateOrderCommand(
+        customer_id=data.customer_id or actor.id, items=data.items, actor=actor
+    )
+    # --8<-- [end:create_order]
     order_id = (await commands.send(command)).result
-    order = (await queries.send(GetOrderQuery(order_id=order_id))).result
+    order = (await queries.send(GetOrderQuery(order_id=order_id, actor=actor))).result
     return {"order_id": order.order_id, "status": order.status, "total": str(order.total)}
 
 
 @get("/orders/{order_id:str}", summary="One order, with its items")
-async def get_order(order_id: OrderId, queries: Queries) -> dict[str, Any]:
-    order: OrderDTO = (await queries.send(GetOrderQuery(order_id=order_id))).result
+async def get_order(order_id: OrderId, queries: Queries, actor: Caller) -> dict[str, Any]:
+    order: OrderDTO = (await queries.send(GetOrderQuery(order_id=order_id, actor=actor))).result
     return order.model_dump(mode="json")
 
 
@@ -63,13 +72,16 @@ async def get_order(order_id: OrderId, queries: Queries) -> dict[str, Any]:
 async def list_orders(
     request: Request[Any, Any, Any],
     queries: Queries,
+    actor: Caller,
     customer_id: Annotated[str | None, QueryParameter(max_length=64, pattern=STORABLE_TEXT)] = None,
     status: FromQuery[OrderStatus | None] = None,
     limit: PageLimit = DEFAULT_PAGE,
     cursor: PageCursor = None,
 ) -> Response[list[Any]]:
     after = decode_cursor(cursor, _order_key)
-    query = ListOrdersQuery(customer_id=customer_id, status=status, limit=limit + 1, after=after)
+    query = ListOrdersQuery(
+        customer_id=customer_id, status=status, limit=limit + 1, after=after, actor=actor
+    )
     summaries = (await queries.send(query)).result
     return page(
         request,
@@ -85,10 +97,12 @@ def _order_key(key: list[str]) -> tuple[datetime, str]:
     return datetime.fromisoformat(placed_at), order_id
 
 
-@post("/orders/{order_id:str}/ship", status_code=200, summary="Ship a confirmed order")
-async def ship_order(order_id: OrderId, commands: Commands, queries: Queries) -> dict[str, Any]:
-    shipment_id = (await commands.send(ShipOrderCommand(order_id=order_id))).result
-    order = (await queries.send(GetOrderQuery(order_id=order_id))).result
+@post("/orders/{order_id:str}/ship", status_code=200, summary="Ship a confirmed order (operator)")
+async def ship_order(
+    order_id: OrderId, commands: Commands, queries: Queries, actor: Caller
+) -> dict[str, Any]:
+    shipment_id = (await commands.send(ShipOrderCommand(order_id=order_id, actor=actor))).result
+    order = (await queries.send(GetOrderQuery(order_id=order_id, actor=actor))).result
     return {"order_id": order.order_id, "status": order.status, "shipment_id": shipment_id}
 
 

@@ -7,6 +7,10 @@ raises its writes are already undone - the balances stay untouched - while the f
 and its event still commit. Any other error (a lock timeout, a conflict) escapes and rolls the
 whole command back, so the message is retried.
 Scenarios: features/billing/payments.feature. Guide: docs/patterns/nested-commands.md.
+
+Who may move money is decided here, on the command's ``actor``: a customer opens, fills and
+spends only its own account (features/edge/authorisation.feature, docs/security.md). The
+transfers billing sends itself, nested, say so: ``actor=SYSTEM``.
 """
 
 from __future__ import annotations
@@ -29,11 +33,13 @@ from cqrs_ddd_core.cqrs.handler import CommandHandler
 from cqrs_ddd_core.cqrs.response import CommandResponse
 from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.ports.bus import ICommandBus
+from cqrs_ddd_core.primitives.actor import SYSTEM
 from cqrs_ddd_core.primitives.exceptions import DomainError, NotFoundError
 
 
 class OpenAccountHandler(CommandHandler[str]):
     async def handle(self, command: OpenAccountCommand) -> CommandResponse[str]:
+        command.actor.require_may_act_for(command.account_id, "open another customer's account")
         accounts = current_uow().accounts
         if await accounts.find(command.account_id) is not None:
             raise AccountAlreadyExistsError(command.account_id)
@@ -44,6 +50,7 @@ class OpenAccountHandler(CommandHandler[str]):
 
 class DepositHandler(CommandHandler[str]):
     async def handle(self, command: DepositCommand) -> CommandResponse[str]:
+        command.actor.require_may_act_for(command.account_id, "deposit into another's account")
         accounts = current_uow().accounts
         account = await accounts.get_for_update(command.account_id)
         deposit_id = account.deposit(command.amount)
@@ -57,6 +64,10 @@ class TransferFundsHandler(CommandHandler[str]):
     same two accounts take their row locks in one order and never wait for each other."""
 
     async def handle(self, command: TransferFundsCommand) -> CommandResponse[str]:
+        # --8<-- [start:transfer_check]
+        # Before any lock or read: whose money leaves is in the command itself.
+        command.actor.require_may_act_for(command.from_account, "spend another's account")
+        # --8<-- [end:transfer_check]
         accounts = current_uow().accounts
         loaded = {
             account_id: await accounts.get_for_update(account_id)
@@ -89,6 +100,7 @@ class PayInvoiceHandler(CommandHandler[str | None]):
             from_account=command.customer_id,
             to_account=command.merchant_account,
             amount=invoice.amount,
+            actor=SYSTEM,  # billing pays the invoice itself: the customer ordered, not paid
         )
         try:
             response = await self._bus.send(transfer)
@@ -141,6 +153,7 @@ class RefundPaymentHandler(CommandHandler[str | None]):
                 from_account=command.merchant_account,
                 to_account=invoice.customer_id,
                 amount=invoice.amount,
+                actor=SYSTEM,
             )
         )
         invoice.mark_refunded(refund_id=refund.result)

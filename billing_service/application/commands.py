@@ -15,6 +15,12 @@ it locks the merchant's account, the one money now leaves - and `RecordOrderCanc
 takes the customer's lock, as a payment does, so paying and cancelling one order take turns.
 Scenarios: features/billing/*.feature, features/cross_context/payment_deadline.feature.
 Guide: docs/patterns/transfer-funds-locking.md.
+
+The commands a caller sends over HTTP (open, deposit, transfer) carry ``actor``, who asked;
+their handlers decide what that actor may do (docs/security.md). It defaults to `SYSTEM` - the
+service acting by itself, as when paying an invoice sends a transfer nested - so code sending
+them on the service's own behalf need not name one; the HTTP edge always does. The commands
+only billing's policies send (pay, record a cancellation, refund) carry no actor at all.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Annotated
 from pydantic import Field
 
 from cqrs_ddd_core.cqrs.command import Command
+from cqrs_ddd_core.primitives.actor import SYSTEM, Actor
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
 from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 
@@ -39,6 +46,7 @@ class OpenAccountCommand(Command[str]):
 
     account_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     balance: Money = Decimal("0")
+    actor: Actor = SYSTEM
 
 
 class DepositCommand(Command[str]):
@@ -50,6 +58,7 @@ class DepositCommand(Command[str]):
 
     account_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     amount: PositiveMoney
+    actor: Actor = SYSTEM
 
 
 class TransferFundsCommand(Command[str]):
@@ -58,6 +67,7 @@ class TransferFundsCommand(Command[str]):
     from_account: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     to_account: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     amount: PositiveMoney
+    actor: Actor = SYSTEM
 
     def get_critical_resources(self) -> list[ResourceIdentifier]:
         """Lock the account money leaves; the credited one is row-locked by the handler."""

@@ -46,9 +46,15 @@ class InvoiceRepository(Protocol):
     async def save(self, invoice: Invoice) -> None: ...
 
     async def list(
-        self, *, order_id: str | None, after: str | None = None, limit: int | None = None
+        self,
+        *,
+        order_id: str | None,
+        customer_id: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
     ) -> list[Invoice]:
-        """Invoices by id (of ``order_id`` if given), those after ``after``, up to ``limit``."""
+        """Invoices by id (of ``order_id``, of ``customer_id`` if given), after ``after``, up to
+        ``limit``."""
         ...
 
 

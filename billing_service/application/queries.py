@@ -1,6 +1,7 @@
 """Billing's queries: reads that return DTOs, never aggregates.
 
-Guide: docs/components/queries.md.
+Guide: docs/components/queries.md. Each carries ``actor``, who asked (`SYSTEM` unless the
+HTTP edge says otherwise): a customer sees only its own account and invoices (docs/security.md).
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from pydantic import Field
 
 from billing_service.application.dtos import AccountDTO, DepositDTO, InvoiceDTO, TransferDTO
 from cqrs_ddd_core.cqrs.query import Query
+from cqrs_ddd_core.primitives.actor import SYSTEM, Actor
 
 
 class GetAccountQuery(Query[AccountDTO]):
     account_id: str
+    actor: Actor = SYSTEM
 
 
 class ListInvoicesQuery(Query[list[InvoiceDTO]]):
@@ -27,6 +30,7 @@ class ListInvoicesQuery(Query[list[InvoiceDTO]]):
     order_id: str | None = None
     limit: int = Field(default=100, ge=1, le=1001)
     after: str | None = None
+    actor: Actor = SYSTEM
 
 
 class GetDepositQuery(Query[DepositDTO]):
@@ -34,7 +38,11 @@ class GetDepositQuery(Query[DepositDTO]):
 
     account_id: str
     deposit_id: str
+    actor: Actor = SYSTEM
 
 
 class GetTransferQuery(Query[TransferDTO]):
+    """A transfer; a customer finds only those from or to its own account."""
+
     transfer_id: str
+    actor: Actor = SYSTEM

@@ -1,4 +1,8 @@
-"""Billing's query handlers: they read and return DTOs. Guide: docs/components/queries.md."""
+"""Billing's query handlers: they read and return DTOs. Guide: docs/components/queries.md.
+
+A customer reads only its own account and invoices: another's account answers as an unknown
+one would (404), and a list holds only the customer's own invoices (docs/security.md).
+"""
 
 from __future__ import annotations
 
@@ -17,20 +21,26 @@ from cqrs_ddd_core.primitives.exceptions import NotFoundError
 
 class GetAccountHandler(QueryHandler[AccountDTO]):
     async def handle(self, query: GetAccountQuery) -> QueryResponse[AccountDTO]:
+        if not query.actor.may_act_for(query.account_id):
+            raise NotFoundError("Account", query.account_id)  # as if it did not exist
         account = await current_uow().accounts.get(query.account_id)
         return QueryResponse(result=AccountDTO.from_aggregate(account))
 
 
 class ListInvoicesHandler(QueryHandler[list[InvoiceDTO]]):
     async def handle(self, query: ListInvoicesQuery) -> QueryResponse[list[InvoiceDTO]]:
+        # A customer's list holds its own invoices only; an operator's, everyone's.
+        customer_id = None if query.actor.is_operator else query.actor.id
         invoices = await current_uow().invoices.list(
-            order_id=query.order_id, after=query.after, limit=query.limit
+            order_id=query.order_id, customer_id=customer_id, after=query.after, limit=query.limit
         )
         return QueryResponse(result=[InvoiceDTO.from_aggregate(i) for i in invoices])
 
 
 class GetDepositHandler(QueryHandler[DepositDTO]):
     async def handle(self, query: GetDepositQuery) -> QueryResponse[DepositDTO]:
+        if not query.actor.may_act_for(query.account_id):
+            raise NotFoundError("Deposit", query.deposit_id)  # as if it did not exist
         deposit = await current_uow().ledger.get_deposit(query.deposit_id)
         if deposit.account_id != query.account_id:
             raise NotFoundError("Deposit", query.deposit_id)  # not a deposit of this account
@@ -40,4 +50,7 @@ class GetDepositHandler(QueryHandler[DepositDTO]):
 class GetTransferHandler(QueryHandler[TransferDTO]):
     async def handle(self, query: GetTransferQuery) -> QueryResponse[TransferDTO]:
         transfer = await current_uow().ledger.get_transfer(query.transfer_id)
+        actor = query.actor
+        if not (actor.may_act_for(transfer.from_account) or actor.may_act_for(transfer.to_account)):
+            raise NotFoundError("Transfer", query.transfer_id)  # another's: as if it did not exist
         return QueryResponse(result=TransferDTO.from_record(transfer))

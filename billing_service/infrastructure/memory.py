@@ -51,13 +51,19 @@ class InMemoryInvoiceRepository(InMemoryRepository[Invoice]):
         return matching[0] if matching else None
 
     async def list(
-        self, *, order_id: str | None = None, after: str | None = None, limit: int | None = None
+        self,
+        *,
+        order_id: str | None = None,
+        customer_id: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
     ) -> list[Invoice]:
         invoices = sorted(await super().list(), key=lambda invoice: invoice.id)
         matching = [
             invoice
             for invoice in invoices
             if (order_id is None or invoice.order_id == order_id)
+            and (customer_id is None or invoice.customer_id == customer_id)
             and (after is None or invoice.id > after)
         ]
         return matching[:limit]

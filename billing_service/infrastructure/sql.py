@@ -96,12 +96,15 @@ class SqlInvoiceRepository(SqlAlchemyRepository[Invoice]):
         self,
         *where: Any,
         order_id: str | None = None,
+        customer_id: str | None = None,
         after: str | None = None,
         limit: int | None = None,
     ) -> builtins.list[Invoice]:
         query = select(invoices).where(*where).order_by(invoices.c.id).limit(limit)
         if order_id is not None:
             query = query.where(invoices.c.order_id == order_id)
+        if customer_id is not None:
+            query = query.where(invoices.c.customer_id == customer_id)
         if after is not None:
             query = query.where(invoices.c.id > after)  # the keyset: ids after the last page's
         result = await self._session.execute(query)

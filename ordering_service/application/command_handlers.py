@@ -4,6 +4,9 @@ Each handler gets what it needs through its constructor (the command bus, for th
 sends a nested command) and its storage through `current_uow()`. `ShipOrderHandler` is the one
 to read: it sends `CreateShipmentCommand` nested - same unit of work, a savepoint, one commit.
 Scenarios: features/ordering/*.feature. Guide: docs/patterns/nested-commands.md.
+
+Who may do what is decided here, on the command's ``actor``: a customer orders only for
+itself, only an operator ships (features/edge/authorisation.feature, docs/security.md).
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from ordering_service.domain.shipment import Shipment
 
 class CreateOrderHandler(CommandHandler[str]):
     async def handle(self, command: CreateOrderCommand) -> CommandResponse[str]:
+        command.actor.require_may_act_for(
+            command.customer_id, "place an order for another customer"
+        )
         lines = [OrderLine(item.sku, item.quantity, item.unit_price) for item in command.items]
         order = Order.place(command.customer_id, lines)
         await current_uow().orders.add(order)
@@ -71,6 +77,7 @@ class ShipOrderHandler(CommandHandler[str]):
         self._bus = bus
 
     async def handle(self, command: ShipOrderCommand) -> CommandResponse[str]:
+        command.actor.require_operator("ship an order")
         orders = current_uow().orders
         order = await orders.get(command.order_id)
         # Nested: joins this unit of work. If `ship` refuses below, the shipment goes too.

@@ -2,6 +2,12 @@
 
 Notice `ShipOrderCommand`: its handler sends `CreateShipmentCommand` as a *nested* command,
 so both commit once, together. Guide: docs/components/commands.md.
+
+The commands a caller sends over HTTP carry ``actor``, who asked; their handlers decide what
+that actor may do (docs/security.md). It defaults to `SYSTEM` - the service acting by itself -
+so code that sends them on its own behalf (tests, the spec's examples) need not name one; the
+HTTP edge always does. The commands only the service sends (a payment recorded, a deadline
+expired, a cancellation, a shipment prepared) carry no actor: no caller can send them.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cqrs_ddd_core.cqrs.command import Command
+from cqrs_ddd_core.primitives.actor import SYSTEM, Actor
 from cqrs_ddd_core.primitives.text import IDENTIFIER
 
 
@@ -42,6 +49,7 @@ class CreateOrderCommand(Command[str]):
 
     customer_id: str = Field(min_length=1, max_length=64, pattern=IDENTIFIER)
     items: list[OrderItem] = Field(min_length=1, max_length=100)
+    actor: Actor = SYSTEM
 
     @field_validator("items")
     @classmethod
@@ -78,6 +86,7 @@ class ShipOrderCommand(Command[str]):
     """Ship a confirmed order; the result is the shipment's id."""
 
     order_id: str
+    actor: Actor = SYSTEM
 
 
 class CreateShipmentCommand(Command[str]):

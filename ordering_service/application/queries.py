@@ -2,6 +2,8 @@
 
 `ListOrdersQuery` is answered from the order summaries (the read model kept by
 `OrderSummaryProjection`), not from the `Order` aggregates. Guide: docs/components/queries.md.
+Each carries ``actor``, who asked (`SYSTEM` unless the HTTP edge says otherwise): a customer
+sees only its own orders (docs/security.md).
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from datetime import datetime
 from pydantic import Field
 
 from cqrs_ddd_core.cqrs.query import Query
+from cqrs_ddd_core.primitives.actor import SYSTEM, Actor
 from ordering_service.application.dtos import OrderDTO, OrderSummaryDTO
 from ordering_service.domain.order import OrderStatus
 
 
 class GetOrderQuery(Query[OrderDTO]):
     order_id: str
+    actor: Actor = SYSTEM
 
 
 class ListOrdersQuery(Query[list[OrderSummaryDTO]]):
@@ -31,3 +35,4 @@ class ListOrdersQuery(Query[list[OrderSummaryDTO]]):
     status: OrderStatus | None = None
     limit: int = Field(default=100, ge=1, le=1001)
     after: tuple[datetime, str] | None = None
+    actor: Actor = SYSTEM

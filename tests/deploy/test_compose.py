@@ -1,5 +1,5 @@
-"""docker-compose.yml (and `just up-local`): valid against the compose specification, and
-wired consistently.
+"""docker-compose.yml (and `just up-local`, `just token`): valid against the compose
+specification, and wired consistently.
 
 No Docker engine runs on our machines, so the file is checked offline: the schema by
 check-jsonschema's bundled compose schema, the cross-references (which the schema cannot
@@ -17,7 +17,10 @@ from urllib.parse import urlsplit
 import yaml
 
 from billing_service.bootstrap import BillingSettings
+from cqrs_ddd_core.adapters.host.settings import MIN_SECRET_BYTES
+from cqrs_ddd_core.adapters.litestar.auth import verify_token
 from deploy.local import billing_env
+from deploy.tokens import DEVELOPMENT_SECRET, describe_secret, secret_in_force
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,3 +133,33 @@ def test_up_local_passes_lock_url_to_billing_when_it_is_set() -> None:
         "LOCK_URL": "redis://127.0.0.1:6379/0"
     }
     assert billing_env({}) == {}
+
+
+def test_both_services_verify_tokens_with_auth_secret_or_the_development_secret() -> None:
+    services = _compose()["services"]
+    fallback = f"${{AUTH_SECRET:-{DEVELOPMENT_SECRET}}}"
+    for name in ("ordering", "billing"):
+        assert services[name]["environment"]["AUTH_SECRET"] == fallback  # as `just token` signs
+
+
+def test_the_secret_in_force_is_auth_secret_when_set_and_said_to_be_public_otherwise() -> None:
+    assert secret_in_force({"AUTH_SECRET": "s" * 32}) == "s" * 32
+    assert secret_in_force({}) == DEVELOPMENT_SECRET
+    assert "DEVELOPMENT secret" in describe_secret({})
+    assert "AUTH_SECRET" in describe_secret({"AUTH_SECRET": "s" * 32})
+    assert len(DEVELOPMENT_SECRET.encode()) >= MIN_SECRET_BYTES  # the services accept it
+
+
+def test_just_token_prints_a_token_the_services_accept() -> None:
+    printed = subprocess.run(
+        [sys.executable, "-m", "deploy.tokens", "ops", "operator"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert "DEVELOPMENT secret" in printed.stderr  # said where a person reads it, not in $(...)
+    actor = verify_token(printed.stdout.strip(), DEVELOPMENT_SECRET)
+    assert (actor.id, actor.is_operator) == ("ops", True)

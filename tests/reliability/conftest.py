@@ -19,6 +19,7 @@ from deploy.cluster import Cluster
 from tests.isolation import own_databases, own_redis_prefix, own_vhost, require_vhosts
 from tests.reliability.broker_proxy import BrokerProxy
 from tests.reliability.shop import MakeCluster
+from tests.tokens import TEST_AUTH_SECRET
 
 FAILED = pytest.StashKey[bool]()
 LOG_TAIL = 60
@@ -75,9 +76,9 @@ def make_cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Mak
         workdir = tmp_path / f"cluster-{len(clusters) + 1}"
         workdir.mkdir()
         if database_urls is None:
-            cluster = Cluster.on_sqlite(workdir, amqp_url, **kwargs)
+            cluster = Cluster.on_sqlite(workdir, amqp_url, TEST_AUTH_SECRET, **kwargs)
         else:
-            cluster = Cluster(workdir, amqp_url, dict(database_urls), **kwargs)
+            cluster = Cluster(workdir, amqp_url, dict(database_urls), TEST_AUTH_SECRET, **kwargs)
         clusters.append(cluster)
         return cluster
 

@@ -31,6 +31,7 @@ from tests.reliability.invariants import (
     check_invariants,
     read_state,
 )
+from tests.tokens import auth_headers
 
 PRICES = ("4.50", "9.99", "12.00", "25.00")
 
@@ -72,7 +73,9 @@ def workload(orders: int, customers: int, *, balance: str = "150", seed: int = 7
 
 
 async def open_accounts(billing_url: str, balances: dict[str, Decimal]) -> None:
-    async with httpx.AsyncClient(base_url=billing_url, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=billing_url, timeout=30, headers=auth_headers()
+    ) as client:
         for account_id, balance in balances.items():
             response = await client.post(
                 "/accounts", json={"account_id": account_id, "balance": str(balance)}
@@ -86,7 +89,7 @@ async def place_orders(
     """Place every order (spread over the replicas' URLs), ``concurrency`` at a time."""
     slots = asyncio.Semaphore(concurrency)
     limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=60, limits=limits, headers=auth_headers()) as client:
 
         async def place(index: int, body: dict[str, Any]) -> str:
             async with slots:

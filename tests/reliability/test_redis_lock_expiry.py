@@ -41,6 +41,7 @@ from tests.reliability.faults import HOLDS_LOCKS
 from tests.reliability.faulty_service import faulty
 from tests.reliability.invariants import MERCHANT
 from tests.reliability.shop import MakeCluster, open_accounts, place_orders, settle_and_check
+from tests.tokens import auth_headers
 
 pytestmark = [
     pytest.mark.reliability,
@@ -155,7 +156,7 @@ def locks_in_redis(redis_url: str, prefix: str) -> list[LockInfo]:
 
 
 def is_final(ordering_url: str, order_id: str) -> bool:
-    response = httpx.get(f"{ordering_url}/orders/{order_id}", timeout=10)
+    response = httpx.get(f"{ordering_url}/orders/{order_id}", headers=auth_headers(), timeout=10)
     assert response.status_code == 200, response.text
     return bool(response.json()["status"] != "PENDING")
 

@@ -28,6 +28,7 @@ from tests.reliability.shop import (
     settle_and_check,
     workload,
 )
+from tests.tokens import auth_headers
 
 pytestmark = [pytest.mark.reliability, pytest.mark.rabbitmq, pytest.mark.slow]
 
@@ -74,7 +75,9 @@ def place_until_the_relay_dies(ordering: ServiceProcess, orders: list[dict[str, 
     for order in orders:
         sent += 1
         try:
-            httpx.post(f"{ordering.url}/orders", json=order, timeout=10).raise_for_status()
+            httpx.post(
+                f"{ordering.url}/orders", json=order, headers=auth_headers(), timeout=10
+            ).raise_for_status()
         except httpx.TransportError:
             break  # the process died while answering: the order may or may not be stored
         if not ordering.is_running():

@@ -18,7 +18,7 @@ from billing_service import bootstrap
 from billing_service.application.commands import PayInvoiceCommand
 from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
-from tests.tokens import auth_headers
+from tests.tokens import TEST_AUTH_SECRET, auth_headers
 
 Client = AsyncTestClient[Any]
 
@@ -26,7 +26,9 @@ Client = AsyncTestClient[Any]
 @pytest.fixture
 async def service(tmp_path: Path) -> AsyncIterator[ServiceHost]:
     broker = InMemoryBroker(mandatory=False)
-    settings = bootstrap.BillingSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/b.db")
+    settings = bootstrap.BillingSettings(
+        auth_secret=TEST_AUTH_SECRET, database_url=f"sqlite+aiosqlite:///{tmp_path}/b.db"
+    )
     yield bootstrap.build(settings, broker=broker)
     await broker.stop()
 
@@ -34,6 +36,7 @@ async def service(tmp_path: Path) -> AsyncIterator[ServiceHost]:
 @pytest.fixture
 async def client(service: ServiceHost) -> AsyncIterator[Client]:
     async with AsyncTestClient(app=service.create_app()) as client:
+        client.headers.update(auth_headers())  # the back office: these tests are not about who
         yield client
 
 

@@ -21,12 +21,15 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.tokens import TEST_AUTH_SECRET, auth_headers
+
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 START_DEADLINE = 60.0
 STORY_DEADLINE = 30.0
 STOP_DEADLINE = 30.0
+HEADERS = auth_headers()
 
 
 def free_port() -> int:
@@ -45,6 +48,7 @@ def start(
         "HOST": "127.0.0.1",
         "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "AMQP_URL": amqp_url,
+        "AUTH_SECRET": TEST_AUTH_SECRET,
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "core")]),
     }
     with log.open("wb") as output:
@@ -92,19 +96,24 @@ def test_two_processes_pay_an_order_over_rabbitmq_and_stop_gracefully_on_sigterm
     services: dict[str, Any],
 ) -> None:
     ordering, billing = services["urls"]["ordering"], services["urls"]["billing"]
-    opened = httpx.post(f"{billing}/accounts", json={"account_id": "alice", "balance": "50"})
+    opened = httpx.post(
+        f"{billing}/accounts", json={"account_id": "alice", "balance": "50"}, headers=HEADERS
+    )
     assert opened.status_code == 201, opened.text
     order = {"customer_id": "alice", "items": [{"sku": "book", "quantity": 2, "unit_price": "15"}]}
-    placed = httpx.post(f"{ordering}/orders", json=order)
+    placed = httpx.post(f"{ordering}/orders", json=order, headers=HEADERS)
     assert placed.status_code == 201, placed.text
     order_id = placed.json()["order_id"]
 
     deadline = time.monotonic() + STORY_DEADLINE
-    while httpx.get(f"{ordering}/orders/{order_id}").json()["status"] != "CONFIRMED":
+    while httpx.get(f"{ordering}/orders/{order_id}", headers=HEADERS).json()["status"] != (
+        "CONFIRMED"
+    ):
         assert time.monotonic() < deadline, services["logs"]["billing"].read_text()
         time.sleep(0.1)
-    assert httpx.get(f"{billing}/accounts/alice").json()["balance"] == "20.00"
-    assert httpx.get(f"{billing}/accounts/merchant").json()["balance"] == "30.00"
+    assert httpx.get(f"{billing}/accounts/alice", headers=HEADERS).json()["balance"] == "20.00"
+    merchant = httpx.get(f"{billing}/accounts/merchant", headers=HEADERS)
+    assert merchant.json()["balance"] == "30.00"
 
     for process in services["processes"].values():
         process.send_signal(signal.SIGTERM)

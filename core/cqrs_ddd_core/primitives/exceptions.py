@@ -31,6 +31,15 @@ class NotFoundError(CQRSDDDError):
         super().__init__(f"{kind} {identifier!r} was not found")
 
 
+class ForbiddenError(CQRSDDDError):
+    """The caller is known, but may not do this (a customer acting for another customer)."""
+
+    def __init__(self, actor_id: str, action: str) -> None:
+        self.actor_id = actor_id
+        self.action = action
+        super().__init__(f"{actor_id!r} may not {action}")
+
+
 class ValidationError(CQRSDDDError):
     """A message or payload is not valid; ``errors`` lists the offending fields."""
 

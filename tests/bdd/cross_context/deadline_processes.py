@@ -44,6 +44,7 @@ from tests.bdd.cross_context.processes import (
     services_exchange,
 )
 from tests.isolation import own_vhost, require_vhosts
+from tests.tokens import TEST_AUTH_SECRET, auth_headers
 
 PAYMENT_TIMEOUT = 4.0
 ENV = {"PAYMENT_TIMEOUT_SECONDS": str(PAYMENT_TIMEOUT), "DEADLINE_POLL_INTERVAL": "0.2"}
@@ -71,7 +72,7 @@ class ProcessesDeadlineDeployment(ProcessesDeployment):
         replicas = self.cluster.replicas("ordering")
         url = replicas[replica % len(replicas)].url
         body = {"customer_id": customer_id, "items": items}
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=10, headers=auth_headers()) as client:
             response = await client.post(f"{url}/orders", json=body)
         assert response.status_code == 201, response.text
         return PlacedOrder(str(response.json()["order_id"]), correlation_id=None)
@@ -212,7 +213,7 @@ def running_deadline_services(rabbitmq_url: str, workdir: Path) -> Iterator[Clus
     require_vhosts("the payment-deadline scenarios over RabbitMQ")
     with own_vhost(rabbitmq_url, "cqrs-deadlines") as amqp_url:
         asyncio.run(_declare_observer(amqp_url, services_exchange()))
-        cluster = Cluster.on_sqlite(workdir, amqp_url, extra_env=dict(ENV))
+        cluster = Cluster.on_sqlite(workdir, amqp_url, TEST_AUTH_SECRET, extra_env=dict(ENV))
         cluster.add("billing")
         cluster.add("ordering")
         cluster.add("ordering")

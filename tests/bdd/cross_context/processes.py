@@ -36,6 +36,7 @@ from ordering_service.bootstrap import OrderingSettings
 from tests.bdd.cross_context.deployment import Carried, PlacedOrder
 from tests.isolation import own_vhost, require_vhosts
 from tests.reliability.invariants import read_all_dead_letters
+from tests.tokens import TEST_AUTH_SECRET, auth_headers
 
 CAPTURE_QUEUE = "cross-context.observer"
 """Bound to every topic: the broker hands it a copy of each message the services publish."""
@@ -72,7 +73,7 @@ class ProcessesDeployment:
         self, service: str, method: str, path: str, *, expect: int = 200, **kwargs: Any
     ) -> Any:
         async with httpx.AsyncClient(
-            base_url=self.cluster.url(service), timeout=HTTP_TIMEOUT
+            base_url=self.cluster.url(service), timeout=HTTP_TIMEOUT, headers=auth_headers()
         ) as client:
             response = await client.request(method, path, **kwargs)
         assert response.status_code == expect, f"{method} {service}{path}: {response.text}"
@@ -167,7 +168,7 @@ def running_services(rabbitmq_url: str, workdir: Path) -> Iterator[Cluster]:
     require_vhosts("the cross-context scenarios over RabbitMQ")
     with own_vhost(rabbitmq_url, "cqrs-scenarios") as amqp_url:
         asyncio.run(_declare_observer(amqp_url, services_exchange()))
-        cluster = Cluster.on_sqlite(workdir, amqp_url)
+        cluster = Cluster.on_sqlite(workdir, amqp_url, TEST_AUTH_SECRET)
         cluster.add("billing")
         cluster.add("ordering")
         try:

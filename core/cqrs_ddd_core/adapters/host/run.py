@@ -2,9 +2,10 @@
 
 What every service's ``__main__`` does: configure logging (logs.py: plain lines, control
 characters escaped; the app leaves it alone, so a 500's traceback lands there), build the
-service from its settings, serve its app on ``HOST``:``PORT``. On SIGTERM uvicorn stops taking
-requests and finishes those in flight (up to 30 s); the app's shutdown then runs
-`ServiceHost.stop`.
+service from its settings, serve its app on ``HOST``:``PORT``. Without ``AUTH_SECRET`` it
+stops at once with one line saying why (exit status 1): a service that cannot verify tokens
+must not serve. On SIGTERM uvicorn stops taking requests and finishes those in flight (up to
+30 s); the app's shutdown then runs `ServiceHost.stop`.
 
 The thing to notice is ``timeout_keep_alive``. A keep-alive connection that both ends may close
 when idle races: if the server closes it just as the client sends the next request on it, the
@@ -17,12 +18,14 @@ well past any client's pool expiry: the client, which knows when it sends, alway
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import uvicorn
 
 from cqrs_ddd_core.adapters.host.logs import configure_logging
 from cqrs_ddd_core.adapters.host.service import ServiceHost
+from cqrs_ddd_core.adapters.host.settings import MissingAuthSecretError
 
 KEEP_ALIVE_SECONDS = 75
 """Idle keep-alive connections are kept this long: past httpx's 5 s, aiohttp's 15 s and the
@@ -33,8 +36,12 @@ def run_service(build: Callable[[], ServiceHost]) -> None:
     """Build the service (after logging is configured, so building may log) and serve it."""
     configure_logging()
     service = build()
+    try:
+        app = service.create_app()
+    except MissingAuthSecretError as missing:
+        sys.exit(f"{service.name}: {missing}")
     uvicorn.run(
-        service.create_app(),
+        app,
         host=service.settings.host,
         port=service.settings.port,
         timeout_graceful_shutdown=30,

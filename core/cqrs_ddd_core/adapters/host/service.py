@@ -139,13 +139,17 @@ class ServiceHost:
         return None
 
     def create_app(self, *, lifespan: bool = True) -> Litestar:
-        """The HTTP app; with ``lifespan`` its startup and shutdown start and stop the service."""
+        """The HTTP app; with ``lifespan`` its startup and shutdown start and stop the service.
+
+        Raises `MissingAuthSecretError` when the settings have no ``AUTH_SECRET``.
+        """
         hooks = ([self.start], [self.stop]) if lifespan else ([], [])
         return service_app(
             self.http_routes,
             commands=self.mediator,
             queries=self.mediator,
             health_check=self.health,
+            auth_secret=self.settings.require_auth_secret(),
             notification_feed=self.notifications,
             idempotency=IdempotentPosts(self.storage.uow_factory, self.storage.idempotency),
             on_startup=hooks[0],

@@ -10,17 +10,23 @@ builds settings as an ordinary object: ``OrderingSettings(database_url="memory")
 that machine until someone decides otherwise. A container sets ``HOST=0.0.0.0`` (the
 Dockerfile does), because there the loopback is the container's own and the published port
 decides who can reach it. Guide: docs/deployment.md.
+
+``AUTH_SECRET`` verifies the callers' bearer tokens. It has no default on purpose: a service
+with a secret everyone can read in this repository would accept anyone's token, so
+``python -m <service>`` refuses to start without one (`run_service`); it is a `SecretStr`, so
+no repr, log line or error shows it.
 """
 
 from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field, PositiveFloat, model_validator
+from pydantic import Field, PositiveFloat, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK = "127.0.0.1"
 """Where a service listens unless ``HOST`` says otherwise: this machine only."""
+MIN_SECRET_BYTES = 32
 MEMORY = "memory"
 """``DATABASE_URL=memory``: in-process storage, gone when the process ends (tests)."""
 
@@ -60,3 +66,33 @@ class ServiceSettings(BaseSettings):
                 f"batch only once per poll interval"
             )
         return self
+
+    auth_secret: SecretStr | None = None
+    """The HS256 key bearer tokens are signed with (32 bytes at least); None: serve no HTTP."""
+
+    @field_validator("auth_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes (HS256 keys shorter "
+                f"than its hash are guessable); generate one with: openssl rand -hex 32"
+            )
+        return secret
+
+    def require_auth_secret(self) -> str:
+        """The secret, or a `MissingAuthSecretError` saying how to give one."""
+        if self.auth_secret is None:
+            raise MissingAuthSecretError
+        return self.auth_secret.get_secret_value()
+
+
+class MissingAuthSecretError(RuntimeError):
+    """The service has no ``AUTH_SECRET``, so it could not tell one caller from another."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"AUTH_SECRET is not set: the service verifies its callers' bearer tokens with it. "
+            f"Set it to a secret of {MIN_SECRET_BYTES}+ bytes (openssl rand -hex 32), or use "
+            f"`just serve` / `just up-local`, which fall back to a development secret."
+        )

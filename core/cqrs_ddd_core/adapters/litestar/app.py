@@ -2,12 +2,14 @@
 
 A service's ``api.py`` holds only its routes; this adds the health probes (``GET /health/live``,
 ``GET /health/ready``) and ``GET /notifications`` (routes.py), the OpenAPI pages with their
-assets served by the service itself (openapi.py), the error mapping (errors.py), the exact
-decoding of JSON bodies (json_body.py), the ``Idempotency-Key`` of every ``POST``
-(idempotency.py) and the dependencies the routes ask for by name. The thing to notice: a
-route asks for ``commands: Commands`` (an `ICommandBus`) to change state and ``queries:
-Queries`` (an `IQueryBus`) to read it - the same mediator behind both, but a reader sees at
-the signature which routes may write.
+assets served by the service itself (openapi.py), the error mapping (errors.py), bearer-token
+authentication (auth.py: every route but ``/health*`` and ``/schema*``, verified with
+``auth_secret``), the exact decoding of JSON bodies (json_body.py), the ``Idempotency-Key``
+of every ``POST`` (idempotency.py) and the dependencies the routes ask for by name. The thing
+to notice: a route asks for ``commands: Commands`` (an `ICommandBus`) to change state and
+``queries: Queries`` (an `IQueryBus`) to read it - the same mediator behind both, but a reader
+sees at the signature which routes may write - and for ``actor: Caller``, who asked, to put on
+its command or query.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from litestar import Litestar
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 
+from cqrs_ddd_core.adapters.litestar.auth import PROVIDE_ACTOR, bearer_auth
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
 from cqrs_ddd_core.adapters.litestar.idempotency import IdempotentPosts
 from cqrs_ddd_core.adapters.litestar.json_body import ExactJSONRequest
@@ -40,6 +43,7 @@ def service_app(
     commands: ICommandBus,
     queries: IQueryBus,
     health_check: HealthCheck,
+    auth_secret: str,
     notification_feed: NotificationLog | None = None,
     idempotency: IdempotentPosts | None = None,
     on_startup: Sequence[Hook] = (),
@@ -47,9 +51,12 @@ def service_app(
 ) -> Litestar:
     """The app over a service's routes; hooks start and stop the service with the app.
 
+    ``auth_secret`` verifies the callers' bearer tokens (HS256); without one there is no app.
     ``idempotency``: how its ``POST``s honour ``Idempotency-Key`` (without it, the header is
-    ignored). It must run after authentication, which tells it whose keys a request uses.
+    ignored). It runs inside authentication, which tells it whose keys a request uses.
     """
+    if not auth_secret:
+        raise ValueError("service_app needs auth_secret: every route but /health asks for a token")
 
     def provide(value: Any) -> Provide:
         return Provide(lambda: value, use_cache=True, sync_to_thread=False)
@@ -57,14 +64,16 @@ def service_app(
     return Litestar(
         route_handlers=[*route_handlers, live, ready, notifications, openapi_assets()],
         openapi_config=openapi_config(),
+        # Authentication first (outermost): the idempotency keys belong to the caller it finds.
+        middleware=[bearer_auth(auth_secret), *([idempotency] if idempotency is not None else [])],
         dependencies={
+            "actor": PROVIDE_ACTOR,
             "commands": provide(commands),
             "queries": provide(queries),
             "check_health": provide(health_check),
             "notification_feed": provide(notification_feed or NotificationLog()),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[idempotency] if idempotency is not None else [],
         request_class=ExactJSONRequest,  # JSON numbers as decimals, bad bodies as 400s
         logging_config=None,  # the process's logging stays in force (adapters/host/run.py)
         on_startup=list(on_startup),

@@ -1,9 +1,9 @@
 """`EXCEPTION_HANDLERS`: the core's errors as HTTP responses a client can act on.
 
-Unknown id -> 404; a business rule or a stale write refused -> 409 with the reason; a lock
-that could not be had, or a database too busy or gone -> 503 (check, then try again); a payload that
-does not fit a command -> 400 naming each field, in the same shape as Litestar's own
-validation errors. Never a 500 for bad input.
+Unknown id -> 404; a caller that may not do this -> 403; a business rule or a stale write
+refused -> 409 with the reason; a lock that could not be had, or a database too busy or gone
+-> 503 (check, then try again); a payload that does not fit a command -> 400 naming each
+field, in the same shape as Litestar's own validation errors. Never a 500 for bad input.
 
 Two handlers guard the edge itself. `client_error` answers every Litestar HTTP error (a 400
 from parameter validation, a 404 for an unknown route...) in the same shape, but never echoes
@@ -32,6 +32,7 @@ from cqrs_ddd_core.primitives.context import get_correlation_id
 from cqrs_ddd_core.primitives.exceptions import (
     ConcurrencyError,
     DomainError,
+    ForbiddenError,
     LockAcquisitionError,
     NotFoundError,
 )
@@ -66,6 +67,10 @@ def error_response(
 
 def not_found(_: Request[Any, Any, Any], exc: NotFoundError) -> Response[dict[str, Any]]:
     return error_response(404, str(exc))
+
+
+def forbidden(_: Request[Any, Any, Any], exc: ForbiddenError) -> Response[dict[str, Any]]:
+    return error_response(403, str(exc))
 
 
 def refused(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
@@ -142,6 +147,7 @@ def _correlation_id(request: Request[Any, Any, Any]) -> str:
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     NotFoundError: not_found,
+    ForbiddenError: forbidden,
     DomainError: refused,
     ConcurrencyError: conflict,
     LockAcquisitionError: busy,

@@ -10,7 +10,8 @@ The probes an orchestrator asks, no token needed:
   failed (``"failed": {"database": "took no write within 2.0s"}``), so a load balancer sends
   traffic elsewhere until it recovers. ``GET /health`` is the same probe, under its old name.
 
-``GET /notifications`` shows what the service told customers lately (its `NotificationLog`).
+``GET /notifications`` shows what the service told customers lately (its `NotificationLog`):
+every customer's, so only an operator may read it.
 Both take their data from dependencies the service's ``create_app`` provides:
 ``check_health`` and ``notification_feed``.
 """
@@ -23,6 +24,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 
+from cqrs_ddd_core.adapters.litestar.auth import Caller
 from cqrs_ddd_core.adapters.litestar.paging import (
     DEFAULT_PAGE,
     PageCursor,
@@ -54,9 +56,11 @@ async def ready(check_health: NamedDependency[HealthCheck]) -> Response[dict[str
 async def notifications(
     request: Request[Any, Any, Any],
     notification_feed: NamedDependency[NotificationLog],
+    actor: Caller,
     limit: PageLimit = DEFAULT_PAGE,
     cursor: PageCursor = None,
 ) -> Response[list[Any]]:
+    actor.require_operator("read the notifications")
     after = decode_cursor(cursor, _position)
     rows = notification_feed.page(after=after, limit=limit + 1)
     return page(request, rows, limit, key=lambda row: (str(row[0]),), dump=lambda row: row[1])
