@@ -19,7 +19,7 @@ from litestar.testing import AsyncTestClient
 from billing_service import bootstrap as billing
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from ordering_service import bootstrap as ordering
-from tests.tokens import auth_headers
+from tests.tokens import TEST_AUTH_SECRET, auth_headers
 
 Client = AsyncTestClient[Any]
 
@@ -261,11 +261,15 @@ async def clients(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dic
     broker = InMemoryBroker(mandatory=False)
     services = {
         "ordering": ordering.build(
-            ordering.OrderingSettings(database_url=f"sqlite+aiosqlite:///{directory}/o.db"),
+            ordering.OrderingSettings(
+                auth_secret=TEST_AUTH_SECRET, database_url=f"sqlite+aiosqlite:///{directory}/o.db"
+            ),
             broker=broker,
         ),
         "billing": billing.build(
-            billing.BillingSettings(database_url=f"sqlite+aiosqlite:///{directory}/b.db"),
+            billing.BillingSettings(
+                auth_secret=TEST_AUTH_SECRET, database_url=f"sqlite+aiosqlite:///{directory}/b.db"
+            ),
             broker=broker,
         ),
     }

@@ -27,7 +27,7 @@ from ordering_service import bootstrap as ordering
 from ordering_service.application.ports import OrderSummary
 from ordering_service.application.queries import ListOrdersQuery
 from tests.services.databases import empty_database
-from tests.tokens import auth_headers
+from tests.tokens import TEST_AUTH_SECRET, auth_headers
 
 Client = AsyncTestClient[Any]
 
@@ -65,7 +65,7 @@ async def serve(service: ServiceHost) -> AsyncIterator[tuple[ServiceHost, Client
 async def ordering_service(
     database_url: str, broker: InMemoryBroker
 ) -> AsyncIterator[tuple[ServiceHost, Client]]:
-    settings = ordering.OrderingSettings(database_url=database_url)
+    settings = ordering.OrderingSettings(auth_secret=TEST_AUTH_SECRET, database_url=database_url)
     async for served in serve(ordering.build(settings, broker=broker)):
         yield served
 
@@ -74,7 +74,7 @@ async def ordering_service(
 async def billing_service(
     database_url: str, broker: InMemoryBroker
 ) -> AsyncIterator[tuple[ServiceHost, Client]]:
-    settings = billing.BillingSettings(database_url=database_url)
+    settings = billing.BillingSettings(auth_secret=TEST_AUTH_SECRET, database_url=database_url)
     async for served in serve(billing.build(settings, broker=broker)):
         yield served
 
@@ -179,7 +179,10 @@ async def test_walking_the_invoices_returns_each_once(
 async def test_the_invoice_keyset_pages_every_invoice_once(
     database_url: str, broker: InMemoryBroker
 ) -> None:
-    service = billing.build(billing.BillingSettings(database_url=database_url), broker=broker)
+    service = billing.build(
+        billing.BillingSettings(auth_secret=TEST_AUTH_SECRET, database_url=database_url),
+        broker=broker,
+    )
     await service.start()
     try:
         await pay_invoices(service, 5)
@@ -234,7 +237,10 @@ async def test_orders_placed_at_the_same_instant_page_by_id_without_loss_or_repe
     database_url: str, broker: InMemoryBroker
 ) -> None:
     # The tiebreak: a keyset on placed_at alone would drop or repeat orders sharing one.
-    service = ordering.build(ordering.OrderingSettings(database_url=database_url), broker=broker)
+    service = ordering.build(
+        ordering.OrderingSettings(auth_secret=TEST_AUTH_SECRET, database_url=database_url),
+        broker=broker,
+    )
     await service.start()
     instant = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     ids = [f"order-{n}" for n in range(5)]

@@ -17,7 +17,7 @@ from litestar.testing import AsyncTestClient
 from cqrs_ddd_core.adapters.litestar.app import Commands, service_app
 from cqrs_ddd_core.cqrs.command import Command
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
-from tests.tokens import auth_headers
+from tests.tokens import TEST_AUTH_SECRET, auth_headers
 
 
 class CloseTheDay(Command[None]):
@@ -41,7 +41,13 @@ async def healthy() -> dict[str, Any]:
 @pytest.fixture
 def app() -> Any:
     bus = BrokenBus()
-    return service_app([close_the_day], commands=bus, queries=bus, health_check=healthy)
+    return service_app(
+        [close_the_day],
+        commands=bus,
+        queries=bus,
+        health_check=healthy,
+        auth_secret=TEST_AUTH_SECRET,
+    )
 
 
 async def test_a_bug_is_a_generic_500_with_an_id_and_its_traceback_is_logged_under_that_id(
