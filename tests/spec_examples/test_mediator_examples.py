@@ -1,4 +1,4 @@
-"""The spec's section "Mediator": Basic Setup, Nested Commands and With Middleware, as written.
+"""docs/reference/mediator.md: Basic Setup, Nested Commands and With Middleware, as written.
 
 Each test body is the spec's example verbatim; only what the example leaves undefined
 (handlers, the domain, a unit of work exposing ``orders``) comes from `domain`, or is marked

@@ -1,4 +1,4 @@
-"""The spec's section "MessageRegistry": all four examples, as written.
+"""docs/reference/message-registry.md: all four MessageRegistry examples, as written.
 
 The commands, queries and handlers are fill-ins from `domain`. The Full Integration
 Example's ``process_message`` is written ``def`` in the spec but uses ``await``: that is a
