@@ -25,12 +25,14 @@ from ordering_service.domain.order_line import OrderLine
 from ordering_service.domain.shipment import Shipment
 
 
+# --8<-- [start:create-order]
 class CreateOrderHandler(CommandHandler[str]):
     async def handle(self, command: CreateOrderCommand) -> CommandResponse[str]:
         lines = [OrderLine(item.sku, item.quantity, item.unit_price) for item in command.items]
         order = Order.place(command.customer_id, lines)
         await current_uow().orders.add(order)
         return CommandResponse(result=order.id, events=order.clear_events())
+        # --8<-- [end:create-order]
 
 
 class RecordPaymentHandler(CommandHandler[None]):
@@ -64,6 +66,7 @@ class CancelOrderHandler(CommandHandler[None]):
         return CommandResponse(result=None, events=order.clear_events())
 
 
+# --8<-- [start:ship-order]
 class ShipOrderHandler(CommandHandler[str]):
     """Prepares the shipment (a nested command), then marks the order shipped."""
 
@@ -78,6 +81,7 @@ class ShipOrderHandler(CommandHandler[str]):
         order.ship(shipment.result)
         await orders.save(order)
         return CommandResponse(result=shipment.result, events=order.clear_events())
+        # --8<-- [end:ship-order]
 
 
 class CreateShipmentHandler(CommandHandler[str]):
