@@ -53,3 +53,31 @@ def test_every_reference_page_has_its_contract_and_its_errata(page: Path) -> Non
     assert "## Contract" in text
     assert '!!! bug "Errata' in text
     assert "tests/spec_examples/" in text or "tests/" in text
+
+
+# --- the component pages: usage first, their scenario last --------------------------------------
+
+COMPONENTS = sorted(
+    page for page in (ROOT / "docs" / "components").glob("*.md") if page.name != "index.md"
+)
+GHERKIN_INCLUDE = re.compile(r'^--8<-- "features/[\w/]+\.feature"$', re.M)
+
+
+def _level_two_headings(text: str) -> list[str]:
+    headings, fenced = [], False
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("## "):
+            headings.append(line[3:].strip())
+    return headings
+
+
+@pytest.mark.parametrize("page", COMPONENTS, ids=lambda page: page.stem)
+def test_a_component_page_opens_with_its_use_and_ends_with_its_scenario(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    headings = _level_two_headings(text)
+    assert headings[:3] == ["Use it", "The contract", "How it works inside"], headings
+    assert headings[-1] == "The scenarios", headings
+    last_section = text.rpartition("\n## The scenarios")[2]
+    assert GHERKIN_INCLUDE.search(last_section), f"{page.name} does not end with a .feature"
