@@ -121,6 +121,9 @@ class OutboxMessage:
 class IOutboxStorage(ABC):
     """Where outbox rows live. Every method is atomic on its own."""
 
+    async def verify(self) -> None:  # noqa: B027 - optional on purpose: memory needs nothing
+        """Raise when the storage cannot work at all (its table is missing); start-up calls it."""
+
     @abstractmethod
     async def save(
         self, messages: Sequence[OutboxMessage], *, uow: UnitOfWork | None = None
@@ -174,3 +177,11 @@ class IOutboxStorage(ABC):
     @abstractmethod
     async def count_by_status(self) -> dict[OutboxStatus, int]:
         """How many rows are in each status (every status is a key, zero included)."""
+
+    @abstractmethod
+    async def purge_published(self, before: datetime, *, limit: int = 1000) -> int:
+        """Delete up to ``limit`` published rows whose ``published_at`` is before ``before``.
+
+        Returns how many were deleted. Pending, claimed, failed and dead rows are never
+        touched: only a row whose message has left is history. See `cqrs/outbox/retention.py`.
+        """

@@ -9,6 +9,7 @@ builds settings as an ordinary object: ``OrderingSettings(database_url="memory")
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MEMORY = "memory"
@@ -27,3 +28,8 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     exchange_name: str = "events"
     outbox_poll_interval: float = 1.0
+    # Retention (cqrs/outbox/retention.py): published outbox rows and inbox records older
+    # than these are deleted by the relay every RETENTION_INTERVAL seconds.
+    outbox_retention_days: float = Field(default=7.0, gt=0)
+    inbox_retention_days: float = Field(default=14.0, gt=0)
+    retention_interval: float = Field(default=3600.0, gt=0)

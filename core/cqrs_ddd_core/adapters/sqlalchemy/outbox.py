@@ -39,6 +39,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    delete,
     func,
     insert,
     or_,
@@ -50,7 +51,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cqrs_ddd_core.adapters.sqlalchemy.engine import read_only
-from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata
+from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata, require_table
 from cqrs_ddd_core.adapters.sqlalchemy.types import UtcDateTime
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import session_for
 from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, OutboxStatus, utc_now
@@ -100,6 +101,9 @@ class SqlAlchemyOutboxStorage(IOutboxStorage):
         self._engine = engine
         self._reader = read_only(engine)
         self._clock = clock
+
+    async def verify(self) -> None:
+        await require_table(self._engine, outbox_table, "SqlAlchemyOutboxStorage")
 
     async def save(
         self, messages: Sequence[OutboxMessage], *, uow: UnitOfWork | None = None
@@ -212,6 +216,18 @@ class SqlAlchemyOutboxStorage(IOutboxStorage):
             result = await connection.execute(select(t.c.status, func.count()).group_by(t.c.status))
             found = {str(status): int(count) for status, count in result.all()}
         return {status: found.get(status.value, 0) for status in OutboxStatus}
+
+    async def purge_published(self, before: datetime, *, limit: int = 1000) -> int:
+        t = outbox_table
+        # Bounded: one short transaction per batch, so writers (SQLite has one) wait little.
+        old = (
+            select(t.c.message_id)
+            .where(t.c.status == OutboxStatus.PUBLISHED.value, t.c.published_at < before)
+            .limit(limit)
+        )
+        async with self._engine.begin() as connection:
+            result = await connection.execute(delete(t).where(t.c.message_id.in_(old)))
+        return _rowcount(result)
 
     async def _update_held(
         self, message_ids: Sequence[str], claim_token: str, **values: Any
