@@ -28,6 +28,7 @@ from ordering_service.application.integration_events import (
 )
 from ordering_service.application.payment_process import OrderPaymentProcess
 
+# --8<-- [start:consumer]
 QUEUE_NAME = "ordering.payments"
 """One queue for every replica of ordering: they compete for the messages."""
 TOPICS = ("PaymentCaptured", "PaymentFailed")
@@ -60,3 +61,4 @@ def payment_results_consumer(
         consumer_name=QUEUE_NAME,
         uow_factory=uow_factory,
     )
+    # --8<-- [end:consumer]

@@ -61,6 +61,7 @@ class DepositCommand(Command[str]):
     actor: Actor = SYSTEM
 
 
+# --8<-- [start:transfer]
 class TransferFundsCommand(Command[str]):
     """Move ``amount`` between two accounts; the result is the transfer id."""
 
@@ -72,6 +73,7 @@ class TransferFundsCommand(Command[str]):
     def get_critical_resources(self) -> list[ResourceIdentifier]:
         """Lock the account money leaves; the credited one is row-locked by the handler."""
         return [ResourceIdentifier("Account", self.from_account)]
+        # --8<-- [end:transfer]
 
 
 class PayInvoiceCommand(Command[str | None]):

@@ -28,6 +28,7 @@ from ordering_service.domain.order_line import OrderLine
 from ordering_service.domain.shipment import Shipment
 
 
+# --8<-- [start:create-order]
 class CreateOrderHandler(CommandHandler[str]):
     async def handle(self, command: CreateOrderCommand) -> CommandResponse[str]:
         command.actor.require_may_act_for(
@@ -37,6 +38,7 @@ class CreateOrderHandler(CommandHandler[str]):
         order = Order.place(command.customer_id, lines)
         await current_uow().orders.add(order)
         return CommandResponse(result=order.id, events=order.clear_events())
+        # --8<-- [end:create-order]
 
 
 class RecordPaymentHandler(CommandHandler[None]):
@@ -70,6 +72,7 @@ class CancelOrderHandler(CommandHandler[None]):
         return CommandResponse(result=None, events=order.clear_events())
 
 
+# --8<-- [start:ship-order]
 class ShipOrderHandler(CommandHandler[str]):
     """Prepares the shipment (a nested command), then marks the order shipped."""
 
@@ -85,6 +88,7 @@ class ShipOrderHandler(CommandHandler[str]):
         order.ship(shipment.result)
         await orders.save(order)
         return CommandResponse(result=shipment.result, events=order.clear_events())
+        # --8<-- [end:ship-order]
 
 
 class CreateShipmentHandler(CommandHandler[str]):

@@ -44,6 +44,7 @@ MAX_ORDER_TOTAL = Decimal("999999999999.99")
 """The largest amount billing can invoice (14 digits): a larger order could never be paid."""
 
 
+# --8<-- [start:create-order]
 class CreateOrderCommand(Command[str]):
     """Place an order; the result is the new order's id."""
 
@@ -58,6 +59,7 @@ class CreateOrderCommand(Command[str]):
         if total > MAX_ORDER_TOTAL:
             raise ValueError(f"the order total {total} exceeds {MAX_ORDER_TOTAL}")
         return items
+        # --8<-- [end:create-order]
 
 
 class RecordPaymentCommand(Command[None]):

@@ -34,6 +34,7 @@ from ordering_service.application.read_model import OrderSummaryProjection
 from ordering_service.domain.events import OrderCreated
 
 
+# --8<-- [start:register]
 def register_handlers(
     registry: HandlerRegistry, bus: ICommandBus, process: OrderPaymentProcess | None = None
 ) -> None:
@@ -55,3 +56,4 @@ def register_handlers(
         registry.register_event_handler(event_type, projection)
     process = process or OrderPaymentProcess(bus, InMemoryDeadlineStorage())
     registry.register_event_handler(OrderCreated, process)
+    # --8<-- [end:register]

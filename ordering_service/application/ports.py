@@ -73,6 +73,7 @@ class OrderSummaryRepository(Protocol):
         ...
 
 
+# --8<-- [start:current-uow]
 class OrderingUnitOfWork(Protocol):
     orders: OrderRepository
     shipments: ShipmentRepository
@@ -85,3 +86,4 @@ def current_uow() -> OrderingUnitOfWork:
     if uow is None:
         raise UnitOfWorkError("No unit of work: ordering handlers run only through Mediator.send")
     return uow
+    # --8<-- [end:current-uow]

@@ -1,6 +1,6 @@
 """Ordering's query handlers: they read and return DTOs; they never change state.
 
-`GetOrderHandler` reads the aggregate (as the spec's example does); `ListOrdersHandler` reads
+`GetOrderHandler` reads the aggregate (docs/reference/handlers.md); `ListOrdersHandler` reads
 only the order summaries, the read model. Guide: docs/components/queries.md.
 
 A customer reads only its own orders. Another's answers as an unknown order would (404), so

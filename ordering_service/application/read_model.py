@@ -22,6 +22,7 @@ from ordering_service.domain.events import (
 from ordering_service.domain.order import OrderStatus
 
 
+# --8<-- [start:projection]
 class OrderSummaryProjection:
     """Applies ordering's events to the order summaries (register it for each event type)."""
 
@@ -51,6 +52,7 @@ class OrderSummaryProjection:
                 await summaries.save(replace(summary, status=_STATUS_AFTER[type(event)].value))
             case _:
                 raise TypeError(f"OrderSummaryProjection does not handle {event.type_name()}")
+                # --8<-- [end:projection]
 
 
 _STATUS_AFTER: dict[type[DomainEvent], OrderStatus] = {

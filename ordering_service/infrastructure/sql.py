@@ -150,6 +150,7 @@ def _insert(session: AsyncSession, table: Table) -> Any:
     return sqlite.insert(table)
 
 
+# --8<-- [start:unit-of-work]
 class OrderingSqlUnitOfWork(SqlAlchemyUnitOfWork):
     """Orders, shipments and order summaries in one database transaction."""
 
@@ -164,3 +165,4 @@ class OrderingSqlUnitOfWork(SqlAlchemyUnitOfWork):
     @property
     def order_summaries(self) -> SqlOrderSummaryRepository:
         return SqlOrderSummaryRepository(self.session)
+        # --8<-- [end:unit-of-work]

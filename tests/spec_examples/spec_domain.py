@@ -1,4 +1,4 @@
-"""The spec's example domain: the names its usage examples use without defining them.
+"""The names the examples of docs/reference/ use without defining them: the example domain.
 
 Used only by tests/spec_examples (the spec's examples, run as written, with the spec's own
 names). The core's other tests and scenarios use the warehouse of tests/warehouse/.

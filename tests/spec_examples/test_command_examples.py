@@ -1,4 +1,4 @@
-"""The spec's section "Commands": Basic Command and Command with Locking, as written.
+"""docs/reference/messages.md, commands: Basic Command and Command with Locking, as written.
 
 The declarations are the spec's, verbatim; ``OrderItem`` comes from `domain`. The spec's
 ``items=[...]`` is a placeholder (as Python it is a list holding ``Ellipsis``, which a

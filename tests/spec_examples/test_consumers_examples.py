@@ -1,4 +1,4 @@
-"""The spec's section "Consumers": every usage example, run as written.
+"""docs/reference/consumers.md: every consumer example of the original README, run as written.
 
 Fill-ins: every broker (``kafka_consumer``, ``rabbitmq_consumer``) is an `InMemoryBroker`;
 ``SendEmailHandler`` and ``UpdateProjectionHandler`` record what they handle (the first also

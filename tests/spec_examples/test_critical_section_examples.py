@@ -1,4 +1,4 @@
-"""The spec's section "CriticalSection": every usage example, as written.
+"""docs/reference/locking.md: every CriticalSection example of the original README, as written.
 
 Each example's body is the spec's, verbatim, inside a test function; only the names the spec
 leaves undefined are filled in: ``lock_strategy`` is an `InMemoryLockStrategy`, ``redis_lock``

@@ -1,4 +1,4 @@
-"""The spec's section "EventDispatcher": register two handlers, dispatch one event, as written.
+"""docs/reference/event-dispatcher.md: two handlers, one event dispatched, as written.
 
 The handlers (``OrderCreatedHandler``, ``OrderConfirmedHandler``) and the events are
 fill-ins from `domain`; each handler awaits before recording, so a dispatcher that did not

@@ -1,4 +1,4 @@
-"""The spec's section "Handlers": the Command Handler and the Query Handler, as written.
+"""docs/reference/handlers.md: the Command Handler and the Query Handler examples, as written.
 
 The two handler classes are the spec's, verbatim. What they use without defining - the
 commands, ``Order``, ``OrderDTO``, the response types and a unit of work exposing

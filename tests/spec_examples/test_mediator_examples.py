@@ -1,4 +1,4 @@
-"""The spec's section "Mediator": Basic Setup, Nested Commands and With Middleware, as written.
+"""docs/reference/mediator.md: Basic Setup, Nested Commands and With Middleware, as written.
 
 Each test body is the spec's example verbatim; only what the example leaves undefined
 (handlers, the domain, a unit of work exposing ``orders``) comes from `domain`, or is marked
@@ -35,6 +35,7 @@ async def test_basic_setup_returns_the_new_order_id_and_its_domain_events(
     journal = fresh_journal()
 
     # --- spec: Mediator / Basic Setup ---
+    # --8<-- [start:basic-setup]
     from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryUnitOfWork
     from cqrs_ddd_core.cqrs.mediator import Mediator
     from cqrs_ddd_core.cqrs.registry import HandlerRegistry
@@ -55,6 +56,7 @@ async def test_basic_setup_returns_the_new_order_id_and_its_domain_events(
 
     print(response.result)  # Order ID
     print(len(response.events))  # Domain events
+    # --8<-- [end:basic-setup]
     # --- end of the example ---
 
     [uow] = journal.uows

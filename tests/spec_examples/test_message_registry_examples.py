@@ -1,4 +1,4 @@
-"""The spec's section "MessageRegistry": all four examples, as written.
+"""docs/reference/message-registry.md: all four MessageRegistry examples, as written.
 
 The commands, queries and handlers are fill-ins from `domain`. The Full Integration
 Example's ``process_message`` is written ``def`` in the spec but uses ``await``: that is a
@@ -149,6 +149,7 @@ async def test_full_integration_routes_queue_messages_to_their_handlers() -> Non
     journal = fresh_journal()
 
     # --- spec: MessageRegistry / Full Integration Example ---
+    # --8<-- [start:full-integration]
     from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryUnitOfWork  # fill-in import
     from cqrs_ddd_core.cqrs.mediator import Mediator
     from cqrs_ddd_core.cqrs.message_registry import MessageRegistry
@@ -184,6 +185,7 @@ async def test_full_integration_routes_queue_messages_to_their_handlers() -> Non
 
         raise ValueError(f"Unknown message type: {message_type}")
 
+    # --8<-- [end:full-integration]
     # --- end of the example ---
 
     created = await process_message("CreateOrderCommand", {"customer_id": "cust-123"})

@@ -1,4 +1,4 @@
-"""The spec's section "Outbox" and "Outbox Pattern Flow": every usage example, run as written.
+"""docs/reference/outbox.md: every Outbox and Outbox Pattern Flow example, run as written.
 
 Only the names the examples leave undefined are filled in: every broker (``rabbitmq_publisher``,
 ``kafka``, ``kafka_publisher``) is an `InMemoryBroker`, ``redis_lock`` an `InMemoryLockStrategy`,

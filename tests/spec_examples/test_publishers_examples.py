@@ -1,4 +1,4 @@
-"""The spec's section "Publishers": every usage example, run as written.
+"""docs/reference/publishers.md: every publisher and routing example, run as written.
 
 Fill-ins: ``outbox_publisher`` is a real `BufferedOutbox` over an in-memory storage (so "went to
 the outbox" means "a row is stored"); the other publishers (``kafka_publisher``,

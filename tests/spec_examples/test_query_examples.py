@@ -1,4 +1,4 @@
-"""The spec's section "Queries": GetOrderQuery and ListOrdersQuery, and sending one, as written.
+"""docs/reference/messages.md, queries: GetOrderQuery, ListOrdersQuery and sending one.
 
 The declarations are the spec's, verbatim. The example's ``mediator`` is a fill-in: a query
 handler registered for the spec's ``GetOrderQuery`` over a store holding ``"order-123"``.

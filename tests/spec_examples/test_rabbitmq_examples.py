@@ -1,4 +1,4 @@
-"""The spec's section "Consumers" / "With RabbitMQ": the example run as written, on RabbitMQ.
+"""docs/reference/consumers.md, "With RabbitMQ": the example run as written, on RabbitMQ.
 
 Fill-ins: ``rabbitmq_consumer`` is a `RabbitMQConsumer` on this test run's virtual host,
 ``event_registry`` knows ``OrderCreated`` and ``OrderConfirmed``, ``event_dispatcher`` records

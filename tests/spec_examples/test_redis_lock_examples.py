@@ -1,4 +1,4 @@
-"""The spec's examples that lock with ``redis_lock``, run as written on real Redis.
+"""docs/reference/locking.md: the examples that lock with ``redis_lock``, on real Redis.
 
 The other example files fill ``redis_lock`` in with a local strategy; here it is what its name
 says: ``RedisLockStrategy.from_url(REDIS_URL)`` (``redis://127.0.0.1:6379/0`` unless

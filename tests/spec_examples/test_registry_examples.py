@@ -1,4 +1,4 @@
-"""The spec's section "Registry": instances for commands, queries and events, and a factory.
+"""docs/reference/handlers.md, the registry: instances for every kind, and a factory.
 
 The handlers and ``EmailService`` are fill-ins from `domain`. The example registers a factory
 for ``CreateOrderCommand`` after an instance of the same handler class: the factory declares

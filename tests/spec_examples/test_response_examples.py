@@ -1,4 +1,4 @@
-"""The spec's section "Responses": a command response with events, a query response, a failure.
+"""docs/reference/messages.md, responses: with events, for a query, and a failure.
 
 The three ``return`` statements are the spec's, verbatim, each in the handler it belongs
 to (the handlers, ``order`` and ``OrderDTO`` are fill-ins). What the example implies is

@@ -38,7 +38,7 @@ from cqrs_ddd_core.primitives.exceptions import HandlerWiringError, UnitOfWorkEr
 
 __all__ = [
     "Mediator",
-    # The unit-of-work scope lives in cqrs/scope.py; the spec imports this one from here.
+    # The unit-of-work scope lives in cqrs/scope.py; docs/reference/mediator.md imports it here.
     "get_current_uow",
 ]
 

@@ -2,7 +2,7 @@
 
 Registration is explicit: only the names you register can be rebuilt, so a payload from a
 queue can never instantiate an arbitrary class. ``hydrate_command``/``hydrate_query`` return
-``None`` for an unknown name (as the spec's examples test with ``if command:``); ``hydrate``
+``None`` for an unknown name (docs/reference/message-registry.md: ``if command:``); ``hydrate``
 raises `UnknownMessageTypeError` instead. A known name with a bad payload always raises
 `MessageHydrationError` naming the fields. Guide: docs/components/message-registry.md.
 """

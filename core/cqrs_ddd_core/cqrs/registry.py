@@ -1,6 +1,6 @@
 """`HandlerRegistry`: which handler answers which message type.
 
-Registration takes what the spec's examples pass: a handler **instance**, a handler **class**
+Registration takes the forms docs/reference/handlers.md lists: an **instance**, a handler **class**
 (instantiated for each message) or a zero-argument **factory** (called for each message -
 the place for dependency injection). One command or query type has exactly one handler
 *class*. Registering it again in another form (a factory after an instance of it, say)

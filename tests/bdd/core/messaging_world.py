@@ -199,7 +199,7 @@ def wait_until(world: Messaging, condition: Any, what: str, timeout: float = 5.0
 @given("a warehouse whose outbox relays to the broker")
 def warehouse_with_outbox(messaging: Messaging) -> None:
     outbox = new_outbox(messaging, messaging.outbox_storage, messaging.broker)
-    build_warehouse(messaging, outbox, routed=False)  # the spec's OutboxMiddleware(outbox)
+    build_warehouse(messaging, outbox, routed=False)  # docs/reference/outbox.md
 
 
 @given("a storefront that lists each announced shipment for sale, keeping an inbox")

@@ -80,6 +80,7 @@ class ServiceHost:
     def notifications_queue(self) -> str:
         return notifications_queue(self.name)
 
+    # --8<-- [start:start]
     async def start(self) -> None:
         """Migrate, run the start hooks, then consume and relay."""
         await self.storage.migrate()
@@ -94,6 +95,7 @@ class ServiceHost:
         await self.outbox.start()
         for worker in self.workers:
             await worker.start()
+        # --8<-- [end:start]
 
     async def stop(self) -> None:
         """Graceful: stop consuming, let in-flight messages finish, stop the relay, close."""
