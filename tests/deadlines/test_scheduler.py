@@ -28,7 +28,7 @@ def due_in(backend: Backend, key: str, seconds: float) -> Deadline:
     )
 
 
-async def wait_until(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
+async def wait_until(condition: Callable[[], object], what: str, timeout: float = 60.0) -> None:
     """Poll ``condition`` (the schedulers run in the background) up to a generous bound."""
     try:
         async with asyncio.timeout(timeout):
