@@ -204,17 +204,21 @@ async def main(directory: Path, say: Say = print, hold_for: float = 0.3) -> Outc
         async def fire(deadline: Deadline) -> None:
             await mediator.send(ReleaseSeatCommand(seat_id=deadline.key))
 
-        replicas = [DeadlineScheduler(deadlines, fire, poll_interval=0.02) for _ in range(2)]
-        for scheduler in replicas:
-            await scheduler.start()
-
         say(f"ada holds seat s-1, bob holds seat s-2: each hold lasts {hold_for}s")
         await mediator.send(HoldSeatCommand(seat_id="s-1", fan="ada"))
         await mediator.send(HoldSeatCommand(seat_id="s-2", fan="bob"))
         await mediator.send(PaySeatCommand(seat_id="s-1"))
         say("ada pays for s-1 in time: its deadline is cancelled in the same transaction")
 
-        await asyncio.sleep(hold_for * 4)  # long past both deadlines, with many polls each
+        # The replicas start only now, so that however slow the machine, ada has paid before
+        # anyone looks; bob's deadline fires at their first poll after it falls due.
+        replicas = [DeadlineScheduler(deadlines, fire, poll_interval=0.02) for _ in range(2)]
+        for scheduler in replicas:
+            await scheduler.start()
+        # Wait for what we came to see - bob's hold released - not for a guessed time.
+        async with asyncio.timeout(hold_for + 60):
+            while sum(scheduler.fired for scheduler in replicas) < 1:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
         for scheduler in replicas:
             await scheduler.stop()
 

@@ -28,7 +28,7 @@ def due_in(backend: Backend, key: str, seconds: float) -> Deadline:
     )
 
 
-async def wait_until(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
+async def wait_until(condition: Callable[[], object], what: str, timeout: float = 60.0) -> None:
     """Poll ``condition`` (the schedulers run in the background) up to a generous bound."""
     try:
         async with asyncio.timeout(timeout):
@@ -80,7 +80,7 @@ async def test_a_deadline_that_fell_due_while_no_scheduler_ran_fires_after_the_s
     await backend.storage().schedule(due_in(backend, "order-1", 30))
     before = DeadlineScheduler(backend.storage(), fire, poll_interval=0.01)
     await before.start()
-    await asyncio.sleep(0.05)  # a few polls: not due yet
+    await wait_until(lambda: before.rounds >= 2, "a few polls while it was not due")
     await before.stop()
     assert fired == []
 

@@ -62,6 +62,9 @@ class DeadlineScheduler(IBackgroundWorker):
         self.fired = 0
         """Deadlines this scheduler fired (for tests and benchmarks)."""
         self.failed = 0
+        self.rounds = 0
+        """Polls this worker finished, each after settling all it claimed (for tests: a round
+        that began after the clock moved has fired whatever fell due)."""
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -134,6 +137,7 @@ class DeadlineScheduler(IBackgroundWorker):
                 # database: what this round claimed and did not settle waits out its lease.
                 logger.exception("deadline scheduler round failed; retrying at the next poll")
                 claimed = 0
+            self.rounds += 1
             if claimed >= self.batch_size:
                 continue  # a full batch: more may be due right now
             with contextlib.suppress(TimeoutError):

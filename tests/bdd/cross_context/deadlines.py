@@ -5,7 +5,8 @@ Built like `EmbeddedDeployment` (both services by their own ``bootstrap.build`` 
 
 * ordering keeps its orders and deadlines in a SQLite file, so it can be stopped and started
   again, and run as two replicas on one database;
-* ordering's clock is an `OffsetClock`: "31 seconds pass" moves it and wakes the schedulers;
+* ordering's clock is an `OffsetClock`: "31 seconds pass" moves it, wakes the schedulers and
+  waits until each has looked again (`DeadlineScheduler.rounds`);
 * billing "is down" while its consumers are stopped: its queues keep what arrives, and each
   queue can come back on its own - which is how a scenario chooses who wins the race between
   a late `OrderCreated` and the `OrderCancelled` that followed it.
@@ -112,10 +113,20 @@ class DeadlineDeployment(EmbeddedDeployment):
     # --- time and replicas ---------------------------------------------------------------
 
     async def deadline_passes(self) -> None:
-        """Move ordering's clock past the payment timeout and wake the schedulers."""
+        """Move ordering's clock past the payment timeout, wake the schedulers and wait until
+        each has finished a round that began after the move: whatever fell due has fired by
+        then, so a later "never fired" is a finding, not an early read."""
+        schedulers = [_scheduler(ordering) for ordering in self.orderings]
+        before = [scheduler.rounds for scheduler in schedulers]
         self.clock.advance(PAYMENT_TIMEOUT + 1)
-        for ordering in self.orderings:
-            _scheduler(ordering).wake()
+        for scheduler in schedulers:
+            scheduler.wake()
+
+        async def looked_since() -> bool:
+            # The round in flight when the clock moved may have claimed before it: one more.
+            return all(s.rounds >= r + 2 for s, r in zip(schedulers, before, strict=True))
+
+        await until(looked_since, self.patience)
 
     async def stop_ordering(self) -> None:
         for ordering in self.orderings:

@@ -25,7 +25,9 @@ from tests.bdd.cross_context.deployment import Carried, PlacedOrder
 
 class EmbeddedDeployment:
     name = "embedded"
-    patience = 5.0
+    # The bound of every "eventually": a passing step returns at its first true poll, so only a
+    # failure waits this long - generous, as a shared 2-core machine can stall for seconds.
+    patience = 30.0
     poll_interval = 0.01
 
     def __init__(

@@ -57,7 +57,9 @@ def services_exchange() -> str:
 
 class ProcessesDeployment:
     name = "processes"
-    patience = 20.0
+    # The bound of every "eventually": a passing step returns at its first true poll; only a
+    # failure waits this long, and OS processes on a busy 2-core machine can stall for long.
+    patience = 60.0
     poll_interval = 0.05
 
     def __init__(self, cluster: Cluster) -> None:
