@@ -65,6 +65,9 @@ class OutboxMessage:
     lease_expires_at: datetime | None = None
     claim_token: str | None = None
     published_at: datetime | None = None
+    headers: dict[str, str] | None = None
+    """What travels beside the payload: the trace context the row was written in (see
+    `cqrs_ddd_core.observability.tracing`); ``None`` while tracing is off."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.payload.get("event_type"), str):

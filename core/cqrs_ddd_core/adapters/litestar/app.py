@@ -15,9 +15,11 @@ from typing import Any
 from litestar import Litestar
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
+from litestar.plugins import PluginProtocol
 
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
 from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifications
+from cqrs_ddd_core.observability.tracing import installed_provider
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 
 Hook = Callable[[], Awaitable[None]]
@@ -53,4 +55,22 @@ def service_app(
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),
+        plugins=_tracing_plugins(),
     )
+
+
+# Probes and scrapes would bury the stories in traces of their own.
+UNTRACED_PATHS = ["^/health", "^/metrics"]
+
+
+def _tracing_plugins() -> list[PluginProtocol]:
+    """Litestar's OpenTelemetry plugin - a server span per request - when tracing is on."""
+    provider = installed_provider()
+    if provider is None:
+        return []  # off: not even the middleware
+    from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+
+    config = OpenTelemetryConfig(
+        tracer_provider=provider, exclude=UNTRACED_PATHS, exclude_spans=["receive", "send"]
+    )
+    return [OpenTelemetryPlugin(config)]

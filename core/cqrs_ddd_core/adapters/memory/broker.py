@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from cqrs_ddd_core.domain.events import DomainEvent
+from cqrs_ddd_core.observability import tracing
 from cqrs_ddd_core.ports.messaging import IMessageConsumer, IMessagePublisher, MessageHandler
 from cqrs_ddd_core.ports.outbox import utc_now
 from cqrs_ddd_core.primitives.exceptions import POISON_ERRORS, PublishError
@@ -259,12 +260,27 @@ class InMemoryBroker(IMessagePublisher, IMessageConsumer):
                 worker.busy = False
 
     async def _deliver(self, queue: _Queue, worker: _Worker, delivery: _Delivery) -> None:
+        envelope = delivery.envelope
+        with tracing.consuming(
+            "in-memory",
+            envelope.topic,
+            envelope.message_id,
+            envelope.headers,
+            queue=queue.name,
+            correlation_id=envelope.correlation_id,
+            causation_id=envelope.causation_id,
+        ):
+            await self._deliver_once(queue, worker, delivery)
+
+    async def _deliver_once(self, queue: _Queue, worker: _Worker, delivery: _Delivery) -> None:
         delivery.count += 1
         try:
             await worker.handler(delivery.envelope.payload)
         except POISON_ERRORS as exc:
+            tracing.failed(exc)
             self._dead_letter(queue, delivery, f"poison message: {exc}")
         except Exception as exc:
+            tracing.failed(exc)
             reason = f"{type(exc).__name__}: {exc}"
             if delivery.count >= self.max_deliveries:
                 self._dead_letter(
@@ -291,6 +307,7 @@ class InMemoryBroker(IMessagePublisher, IMessageConsumer):
         queue.scheduled[handle] = delivery
 
     def _dead_letter(self, queue: _Queue, delivery: _Delivery, reason: str) -> None:
+        tracing.dead_lettered(reason)
         logger.error(
             "%s: message %s (%s) dead-lettered: %s",
             queue.name,

@@ -51,6 +51,7 @@ from cqrs_ddd_core.adapters.rabbitmq.dead_letters import (
 from cqrs_ddd_core.adapters.rabbitmq.envelope import decode, original_topic, previous_attempts
 from cqrs_ddd_core.adapters.rabbitmq.publisher import LINK_ERRORS
 from cqrs_ddd_core.adapters.rabbitmq.topology import QueueTopology
+from cqrs_ddd_core.observability import tracing
 from cqrs_ddd_core.ports.messaging import IMessageConsumer, MessageHandler
 from cqrs_ddd_core.primitives.context import message_context
 from cqrs_ddd_core.primitives.exceptions import POISON_ERRORS
@@ -268,7 +269,15 @@ class RabbitMQConsumer(IMessageConsumer):
         assert task is not None
         self._in_flight.add(task)
         try:
-            await self._process(subscription, message)
+            with tracing.consuming(
+                "rabbitmq",
+                message.type or message.routing_key or "",
+                message.message_id,
+                message.headers,
+                queue=subscription.topology.queue_name,
+                correlation_id=message.correlation_id,
+            ):
+                await self._process(subscription, message)
         finally:
             self._in_flight.discard(task)
 
@@ -286,9 +295,11 @@ class RabbitMQConsumer(IMessageConsumer):
             with message_context(message.correlation_id, causation_id):
                 await handler(payload)
         except POISON_ERRORS as exc:
+            tracing.failed(exc)
             await self._dead_letter(subscription, message, exc, topic, attempt, poison=True)
         except Exception as exc:
             # CancelledError is not an Exception: a cancelled handler settles nothing.
+            tracing.failed(exc)
             if attempt >= self._max_attempts:
                 await self._dead_letter(subscription, message, exc, topic, attempt, poison=False)
                 return
@@ -389,6 +400,7 @@ class RabbitMQConsumer(IMessageConsumer):
             )
             await settle(message.reject(requeue=False), message)
             return
+        tracing.dead_lettered(str(copy.headers.get("x-dead-letter-reason")))
         logger.error(
             "Dead-lettered %s %s from %s: %s",
             message.type,

@@ -78,6 +78,7 @@ outbox_table = Table(
     Column("lease_expires_at", UtcDateTime, nullable=True),
     Column("claim_token", String(64), nullable=True),
     Column("published_at", UtcDateTime, nullable=True),
+    Column("headers", JSON, nullable=True),
     # The relays look for due rows, oldest first. Partial: rows that are done (published or
     # dead) stay out of it, so claiming costs the same however many rows were published.
     Index(
@@ -246,6 +247,7 @@ def _to_row(message: OutboxMessage) -> dict[str, Any]:
         "lease_expires_at": message.lease_expires_at,
         "claim_token": message.claim_token,
         "published_at": message.published_at,
+        "headers": message.headers,
     }
 
 
@@ -264,6 +266,7 @@ def _from_row(row: RowMapping) -> OutboxMessage:
         lease_expires_at=row["lease_expires_at"],
         claim_token=row["claim_token"],
         published_at=row["published_at"],
+        headers=row["headers"],
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from cqrs_ddd_core.cqrs.outbox.service import BatchResult, OutboxService
 from cqrs_ddd_core.cqrs.scope import get_current_uow
+from cqrs_ddd_core.observability.tracing import outbox_write
 from cqrs_ddd_core.ports.background import IBackgroundWorker
 from cqrs_ddd_core.ports.locking import ILockStrategy
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
@@ -84,7 +85,10 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
             causation_id=kwargs.get("causation_id"),
         )
         uow = get_current_uow()
-        await self.storage.save([row], uow=uow)
+        with outbox_write(row.topic, row.message_id, row.correlation_id) as trace_headers:
+            # The row remembers where it was written, so its publish joins the same trace.
+            row.headers = {**(kwargs.get("headers") or {}), **trace_headers} or None
+            await self.storage.save([row], uow=uow)
         if uow is None:
             self.wake()
         else:

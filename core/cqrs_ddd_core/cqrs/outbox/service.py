@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cqrs_ddd_core.observability.tracing import publishing
 from cqrs_ddd_core.ports.locking import ILockStrategy
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
 from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, utc_now
@@ -188,13 +189,22 @@ class OutboxService:
         return [timeout if task in unfinished else _outcome(task) for task in tasks]
 
     async def _publish(self, message: OutboxMessage) -> None:
-        await self.publisher.publish(
+        with publishing(
             message.topic,
-            message.payload,
-            message_id=message.message_id,
+            message.message_id,
+            message.headers,
             correlation_id=message.correlation_id,
             causation_id=message.causation_id,
-        )
+        ) as headers:
+            options = {"headers": headers} if headers else {}  # only when there is a context
+            await self.publisher.publish(
+                message.topic,
+                message.payload,
+                message_id=message.message_id,
+                correlation_id=message.correlation_id,
+                causation_id=message.causation_id,
+                **options,
+            )
 
     def _backoff(self, attempts: int) -> float:
         exponent = min(max(attempts - 1, 0), 30)
