@@ -177,3 +177,13 @@ class IOutboxStorage(ABC):
     @abstractmethod
     async def count_by_status(self) -> dict[OutboxStatus, int]:
         """How many rows are in each status (every status is a key, zero included)."""
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        """Rows not yet published or dead, and when the oldest of them was written.
+
+        What the ``cqrs.outbox.backlog`` and ``cqrs.outbox.oldest_pending_age`` metrics show.
+        This default knows the count only; the storages override it with one query.
+        """
+        counts = await self.count_by_status()
+        waiting = sum(counts[s] for s in (OutboxStatus.PENDING, OutboxStatus.CLAIMED))
+        return waiting + counts[OutboxStatus.FAILED], None

@@ -1,8 +1,10 @@
 """`run_service`: one service in this process, under uvicorn, until SIGTERM or Ctrl-C.
 
-What every service's ``__main__`` does: configure logging, build the service from its
-settings, serve its app on ``HOST``:``PORT``. On SIGTERM uvicorn stops taking requests and
-finishes those in flight (up to 30 s); the app's shutdown then runs `ServiceHost.stop`.
+What every service's ``__main__`` does: configure logging (``LOG_FORMAT=json`` for one JSON
+object per line), build the service from its settings, start telemetry if the ``OTEL_*``
+variables ask for it (host/telemetry.py), serve its app on ``HOST``:``PORT``. On SIGTERM
+uvicorn stops taking requests and finishes those in flight (up to 30 s); the app's shutdown
+then runs `ServiceHost.stop`, and buffered spans and metrics are flushed.
 
 The thing to notice is ``timeout_keep_alive``. A keep-alive connection that both ends may close
 when idle races: if the server closes it just as the client sends the next request on it, the
@@ -21,6 +23,8 @@ from collections.abc import Callable
 import uvicorn
 
 from cqrs_ddd_core.adapters.host.service import ServiceHost
+from cqrs_ddd_core.adapters.host.telemetry import start_telemetry
+from cqrs_ddd_core.observability.logs import configure_log_format
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 KEEP_ALIVE_SECONDS = 75
@@ -32,10 +36,17 @@ def run_service(build: Callable[[], ServiceHost]) -> None:
     """Build the service (after logging is configured, so building may log) and serve it."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     service = build()
-    uvicorn.run(
-        service.create_app(),
-        host=service.settings.host,
-        port=service.settings.port,
-        timeout_graceful_shutdown=30,
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-    )
+    configure_log_format(service.name, service.settings.log_format)
+    telemetry = start_telemetry(service.name)  # None unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+    try:
+        uvicorn.run(
+            service.create_app(),
+            host=service.settings.host,
+            port=service.settings.port,
+            timeout_graceful_shutdown=30,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            log_config=None,  # uvicorn's records go through the root logger's format
+        )
+    finally:
+        if telemetry is not None:
+            telemetry.shutdown()  # what is still buffered goes out before the process ends

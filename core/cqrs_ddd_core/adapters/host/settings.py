@@ -9,6 +9,8 @@ builds settings as an ordinary object: ``OrderingSettings(database_url="memory")
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MEMORY = "memory"
@@ -27,3 +29,5 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     exchange_name: str = "events"
     outbox_poll_interval: float = 1.0
+    log_format: Literal["text", "json"] = "text"
+    """``LOG_FORMAT=json``: one JSON object per log line, with the trace and the story's ids."""

@@ -18,7 +18,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.plugins import PluginProtocol
 
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
-from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, notifications
+from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, metrics, notifications
 from cqrs_ddd_core.observability.tracing import installed_provider
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 
@@ -45,7 +45,7 @@ def service_app(
         return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
     return Litestar(
-        route_handlers=[*route_handlers, health, notifications],
+        route_handlers=[*route_handlers, health, notifications, metrics],
         dependencies={
             "commands": provide(commands),
             "queries": provide(queries),

@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from cqrs_ddd_core.domain.events import DomainEvent
-from cqrs_ddd_core.observability import tracing
+from cqrs_ddd_core.observability import metrics, tracing
 from cqrs_ddd_core.ports.messaging import IMessageConsumer, IMessagePublisher, MessageHandler
 from cqrs_ddd_core.ports.outbox import utc_now
 from cqrs_ddd_core.primitives.exceptions import POISON_ERRORS, PublishError
@@ -308,6 +308,7 @@ class InMemoryBroker(IMessagePublisher, IMessageConsumer):
 
     def _dead_letter(self, queue: _Queue, delivery: _Delivery, reason: str) -> None:
         tracing.dead_lettered(reason)
+        metrics.consumer_dead_lettered(queue.name)
         logger.error(
             "%s: message %s (%s) dead-lettered: %s",
             queue.name,

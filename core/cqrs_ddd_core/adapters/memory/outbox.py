@@ -138,6 +138,10 @@ class InMemoryOutboxStorage(IOutboxStorage):
             counts[row.status] += 1
         return counts
 
+    async def backlog(self) -> tuple[int, datetime | None]:
+        active = [self._rows[message_id] for message_id in self._active]
+        return len(active), min((row.created_at for row in active), default=None)
+
     def _held(self, message_id: str, claim_token: str) -> OutboxMessage | None:
         row = self._rows.get(message_id)
         if row is None or row.status is not OutboxStatus.CLAIMED:

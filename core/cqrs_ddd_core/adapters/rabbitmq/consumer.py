@@ -51,7 +51,7 @@ from cqrs_ddd_core.adapters.rabbitmq.dead_letters import (
 from cqrs_ddd_core.adapters.rabbitmq.envelope import decode, original_topic, previous_attempts
 from cqrs_ddd_core.adapters.rabbitmq.publisher import LINK_ERRORS
 from cqrs_ddd_core.adapters.rabbitmq.topology import QueueTopology
-from cqrs_ddd_core.observability import tracing
+from cqrs_ddd_core.observability import metrics, tracing
 from cqrs_ddd_core.ports.messaging import IMessageConsumer, MessageHandler
 from cqrs_ddd_core.primitives.context import message_context
 from cqrs_ddd_core.primitives.exceptions import POISON_ERRORS
@@ -401,6 +401,7 @@ class RabbitMQConsumer(IMessageConsumer):
             await settle(message.reject(requeue=False), message)
             return
         tracing.dead_lettered(str(copy.headers.get("x-dead-letter-reason")))
+        metrics.consumer_dead_lettered(queue_name)
         logger.error(
             "Dead-lettered %s %s from %s: %s",
             message.type,

@@ -214,6 +214,13 @@ class SqlAlchemyOutboxStorage(IOutboxStorage):
             found = {str(status): int(count) for status, count in result.all()}
         return {status: found.get(status.value, 0) for status in OutboxStatus}
 
+    async def backlog(self) -> tuple[int, datetime | None]:
+        t = outbox_table
+        query = select(func.count(), func.min(t.c.created_at)).where(text(UNFINISHED))
+        async with self._reader.connect() as connection:
+            count, oldest = (await connection.execute(query)).one()
+        return int(count), oldest
+
     async def _update_held(
         self, message_ids: Sequence[str], claim_token: str, **values: Any
     ) -> int:

@@ -33,7 +33,7 @@ from cqrs_ddd_core.cqrs.registry import HandlerRegistration, HandlerRegistry
 from cqrs_ddd_core.cqrs.scope import unit_of_work_scope
 from cqrs_ddd_core.domain.event_registry import EventTypeRegistry
 from cqrs_ddd_core.domain.events import DomainEvent
-from cqrs_ddd_core.observability import tracing
+from cqrs_ddd_core.observability import metrics, tracing
 from cqrs_ddd_core.ports.event_dispatcher import IEventDispatcher
 from cqrs_ddd_core.ports.inbox import IInboxStorage
 from cqrs_ddd_core.ports.messaging import IMessageConsumer
@@ -184,6 +184,7 @@ class BaseEventConsumer:
                 with tracing.handling(self.consumer_name, event):
                     await self.dispatcher.dispatch(event)
                 self.processed += 1
+                metrics.consumer_handled(self.consumer_name)
             else:
                 await self._handle_in_unit_of_work(event, self.uow_factory)
         finally:
@@ -227,11 +228,13 @@ class BaseEventConsumer:
         # A copy racing past this check still fails on mark_processed, inside the transaction.
         if self.inbox is not None and await self._seen_before(event, self.inbox):
             self.duplicates += 1
+            metrics.consumer_duplicate(self.consumer_name)
             logger.info(
                 "%s: %s %s was processed already; acknowledged without effect",
                 self.consumer_name,
                 event.type_name(),
                 event.event_id,
+                extra={"message_type": event.type_name(), "message_id": event.event_id},
             )
             return
         uow = uow_factory()
@@ -248,6 +251,7 @@ class BaseEventConsumer:
                         await self.inbox.mark_processed(event.event_id, self.consumer_name, uow=uow)
                 await uow.commit()
         self.processed += 1
+        metrics.consumer_handled(self.consumer_name)
 
     async def _seen_before(self, event: DomainEvent, inbox: IInboxStorage) -> bool:
         with tracing.inbox_check(self.consumer_name, event.event_id):

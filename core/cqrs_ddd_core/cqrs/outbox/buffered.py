@@ -22,11 +22,12 @@ from typing import Any
 
 from cqrs_ddd_core.cqrs.outbox.service import BatchResult, OutboxService
 from cqrs_ddd_core.cqrs.scope import get_current_uow
+from cqrs_ddd_core.observability import metrics
 from cqrs_ddd_core.observability.tracing import outbox_write
 from cqrs_ddd_core.ports.background import IBackgroundWorker
 from cqrs_ddd_core.ports.locking import ILockStrategy
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
-from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage
+from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,11 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         max_retry_delay: float = 300.0,
         lease_seconds: float = 30.0,
         publish_timeout: float = 10.0,
+        name: str = "outbox",
     ) -> None:
         self.storage = storage
+        self.name = name
+        """Names this outbox in its metrics (a service's name)."""
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.wait_delay = wait_delay
@@ -147,6 +151,8 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
             self._wake.clear()
             result = await self._relay_until_idle()
             self._relayed_at = loop.time()
+            if metrics.enabled():
+                await self._sample_backlog()
             if result.failed or result.dead or result is _BROKEN:
                 delay = min(max(delay * 2, self.wait_delay), self.max_delay)
             else:
@@ -169,6 +175,15 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
                 return result
             if self._stopping:
                 return result
+
+    async def _sample_backlog(self) -> None:
+        """What is still waiting, for the backlog metrics (a storage failure only skips it)."""
+        try:
+            count, oldest = await self.storage.backlog()
+        except Exception:
+            logger.debug("could not sample the outbox backlog", exc_info=True)
+            return
+        metrics.outbox_sampled(self.name, count, oldest, utc_now())
 
     async def _wait(self, timeout: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cqrs_ddd_core.observability import metrics
 from cqrs_ddd_core.observability.tracing import publishing
 from cqrs_ddd_core.ports.locking import ILockStrategy
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
@@ -110,6 +111,11 @@ class OutboxService:
         outcomes = await self._publish_all(batch)
         pairs = list(zip(batch, outcomes, strict=True))
         published = [message.message_id for message, outcome in pairs if outcome is None]
+        for message, outcome in pairs:
+            if outcome is None:
+                metrics.relay_published(message.topic)
+            else:
+                metrics.relay_failed(message.topic, dead=message.attempts > self.max_retries)
         if published:
             marked = await self.storage.mark_published(published, claim_token)
             if marked < len(published):
