@@ -271,7 +271,7 @@ class RabbitMQConsumer(IMessageConsumer):
         try:
             with tracing.consuming(
                 "rabbitmq",
-                message.type or message.routing_key or "",
+                original_topic(message, subscription.topology.queue_name),
                 message.message_id,
                 message.headers,
                 queue=subscription.topology.queue_name,
