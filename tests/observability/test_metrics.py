@@ -50,7 +50,7 @@ async def paid_order(deployment: EmbeddedDeployment) -> None:
         "alice", [{"sku": "book", "quantity": 2, "unit_price": "20.00"}]
     )
     async with asyncio.timeout(5):
-        while (await deployment.order(placed.order_id))["status"] != "CONFIRMED":
+        while (await deployment.order(placed.order_id))["status"] != "CONFIRMED":  # noqa: ASYNC110
             await asyncio.sleep(0.01)
     await deployment.broker.drain()
 
@@ -71,7 +71,8 @@ async def test_one_paid_order_shows_in_every_metric(reader: InMemoryMetricReader
         assert total(found, "cqrs.consumer.handled") >= 2
         assert total(found, "cqrs.consumer.duplicates") == 0
         # Both relays sampled their storage after their last round: nothing is left waiting.
-        assert found["cqrs.outbox.backlog"] and total(found, "cqrs.outbox.backlog") == 0
+        assert found["cqrs.outbox.backlog"]
+        assert total(found, "cqrs.outbox.backlog") == 0
         assert total(found, "cqrs.outbox.oldest_pending_age") == 0
     finally:
         await deployment.stop()
@@ -88,7 +89,7 @@ async def test_a_broken_broker_shows_as_failures_and_an_ageing_backlog(
             "alice", [{"sku": "book", "quantity": 1, "unit_price": "5.00"}]
         )
         async with asyncio.timeout(5):
-            while total(points(reader), "cqrs.outbox.oldest_pending_age") < 0.05:
+            while total(points(reader), "cqrs.outbox.oldest_pending_age") < 0.05:  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
         found = points(reader)
         assert total(found, "cqrs.relay.failures", **{"cqrs.outcome": "retry"}) >= 1
