@@ -23,6 +23,7 @@ Feature: One order is one trace
     And "process PaymentCaptured" is a child of "publish PaymentCaptured"
     And "command TransferFundsCommand" is a child of "command PayInvoiceCommand"
     And "publish OrderCreated" links to "outbox write OrderCreated"
+    And billing's log lines of the story are JSON carrying the order's trace id
 
   Scenario: A redelivered duplicate is an inbox-duplicate span, not a second handling
     Given billing has account "alice" with "100.00"

@@ -13,12 +13,13 @@ Guide: docs/patterns/observability.md.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from cqrs_ddd_core.observability.tracing import current_ids
 from cqrs_ddd_core.primitives.context import get_causation_id, get_correlation_id
 
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
-STORY_FIELDS = ("correlation_id", "causation_id", "message_type", "message_id")
+OWN_HANDLER_LOGGERS = ("litestar", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 class StoryFields(logging.Filter):
@@ -39,6 +40,7 @@ class StoryFields(logging.Filter):
         for name in ("message_type", "message_id"):
             if not hasattr(record, name):
                 setattr(record, name, None)
+        record.__dict__.pop("color_message", None)  # uvicorn's copy with terminal colours
         return True
 
 
@@ -65,3 +67,23 @@ def configure_log_format(service: str, log_format: str) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     root.addHandler(json_handler(service))
+    # Litestar gives its logger a handler of its own: its records go through ours instead.
+    for name in OWN_HANDLER_LOGGERS:
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        logger.propagate = True
+
+
+def uvicorn_log_config(log_format: str) -> dict[str, Any]:
+    """uvicorn's logging: its own for ``text``; for ``json`` its records go to our handler."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    if log_format != "json":
+        return LOGGING_CONFIG
+    to_root = {"handlers": [], "level": "INFO", "propagate": True}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "loggers": {"uvicorn": to_root, "uvicorn.error": to_root, "uvicorn.access": to_root},
+    }

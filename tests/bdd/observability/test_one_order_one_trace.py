@@ -160,3 +160,19 @@ def duplicate_check(run: Run, traced: Traced, story: Story) -> None:
 @then(parsers.parse('the order\'s trace holds exactly one "{name}"'))
 def exactly_one(traced: Traced, story: Story, name: str) -> None:
     assert len(named(trace_of(traced, story), name)) == 1
+
+
+@then(parsers.parse("{service}'s log lines of the story are JSON carrying the order's trace id"))
+def log_lines_carry_the_trace(traced: Traced, story: Story, service: str) -> None:
+    [created] = named(trace_of(traced, story), "command CreateOrderCommand")
+    correlation_id = created.attributes[CORRELATION_ID]
+    lines = [
+        line
+        for line in traced.json_log_lines(service)
+        if line.get("correlation_id") == correlation_id
+    ]
+    assert lines, f"no JSON log line of {service} with correlation id {correlation_id}"
+    assert {line["trace_id"] for line in lines} == {story.facts["trace_id"]}
+    assert all(line["span_id"] for line in lines)
+    assert {line["service"] for line in lines} <= traced.services
+    assert "PayInvoiceCommand" in {line["message_type"] for line in lines}

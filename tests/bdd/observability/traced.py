@@ -10,12 +10,16 @@ an `OtlpCollector` of the test's own. Either way the order is placed over HTTP w
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import secrets
 from typing import Any, Protocol
 
 import httpx
 
 from cqrs_ddd_core.observability import tracing
+from cqrs_ddd_core.observability.logs import json_handler
 from deploy.cluster import Cluster
 from tests.bdd.cross_context.deployment import Deployment
 from tests.bdd.cross_context.embedded import EmbeddedDeployment
@@ -24,6 +28,7 @@ from tests.bdd.observability.spans import OtlpCollector, RecordedSpan, SpanRecor
 from tests.tokens import auth_headers
 
 OTEL_ENV = {
+    "LOG_FORMAT": "json",
     # Spans leave each process within 50 ms instead of the SDK's 5 s.
     "OTEL_BSP_SCHEDULE_DELAY": "50",
     "OTEL_METRIC_EXPORT_INTERVAL": "60000",
@@ -47,6 +52,8 @@ class Traced(Protocol):
 
     def spans(self) -> list[RecordedSpan]: ...
 
+    def json_log_lines(self, service: str) -> list[dict[str, Any]]: ...
+
 
 class TracedEmbedded:
     services = {"embedded"}
@@ -57,6 +64,16 @@ class TracedEmbedded:
         self._recorder = recorder
         # Built after tracing is installed: the app gets Litestar's OpenTelemetry plugin.
         self._app = deployment.ordering.create_app(lifespan=False)
+        # Both services log through one process here: their lines are told apart by logger
+        # only, so every line is read as billing's and ordering's alike.
+        self._log = io.StringIO()
+        self._handler = json_handler("embedded")
+        assert isinstance(self._handler, logging.StreamHandler)
+        self._handler.setStream(self._log)
+        self._logger = logging.getLogger("cqrs_ddd_core")
+        self._level = self._logger.level
+        self._logger.addHandler(self._handler)
+        self._logger.setLevel(logging.INFO)
 
     @classmethod
     async def start(cls) -> TracedEmbedded:
@@ -73,6 +90,11 @@ class TracedEmbedded:
             await self._embedded.stop()
         finally:
             tracing.uninstall()
+            self._logger.removeHandler(self._handler)
+            self._logger.setLevel(self._level)
+
+    def json_log_lines(self, service: str) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self._log.getvalue().splitlines()]
 
     async def place_order_over_http(
         self, customer_id: str, items: list[dict[str, Any]], traceparent: str
@@ -115,3 +137,11 @@ class TracedProcesses:
 
     def spans(self) -> list[RecordedSpan]:
         return self._collector.spans()
+
+    def json_log_lines(self, service: str) -> list[dict[str, Any]]:
+        lines: list[dict[str, Any]] = []
+        for process in self._cluster.replicas(service):
+            # Only the logging lines: a warning printed by Python itself is not one.
+            text = process.log_text().splitlines()
+            lines.extend(json.loads(line) for line in text if line.startswith("{"))
+        return lines

@@ -24,7 +24,7 @@ import uvicorn
 
 from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.host.telemetry import start_telemetry
-from cqrs_ddd_core.observability.logs import configure_log_format
+from cqrs_ddd_core.observability.logs import configure_log_format, uvicorn_log_config
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 KEEP_ALIVE_SECONDS = 75
@@ -36,16 +36,17 @@ def run_service(build: Callable[[], ServiceHost]) -> None:
     """Build the service (after logging is configured, so building may log) and serve it."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     service = build()
-    configure_log_format(service.name, service.settings.log_format)
     telemetry = start_telemetry(service.name)  # None unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+    app = service.create_app()  # after telemetry: the app traces requests only if it is on
+    configure_log_format(service.name, service.settings.log_format)  # after Litestar's own
     try:
         uvicorn.run(
-            service.create_app(),
+            app,
             host=service.settings.host,
             port=service.settings.port,
             timeout_graceful_shutdown=30,
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
-            log_config=None,  # uvicorn's records go through the root logger's format
+            log_config=uvicorn_log_config(service.settings.log_format),
         )
     finally:
         if telemetry is not None:
