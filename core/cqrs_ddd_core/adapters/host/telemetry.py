@@ -6,9 +6,11 @@ Off by default: nothing is set up - not even the HTTP middleware - unless
 (protobuf), as ``service.name`` = the service's name unless ``OTEL_SERVICE_NAME`` says
 otherwise. Everything else is the SDK's own reading of the standard variables:
 ``OTEL_BSP_SCHEDULE_DELAY``, ``OTEL_EXPORTER_OTLP_HEADERS``, ``OTEL_RESOURCE_ATTRIBUTES``,
-``OTEL_METRIC_EXPORT_INTERVAL``... The thing to notice: the core's spans and metrics are
-switched on by handing them these providers (`tracing.install`, `metrics.install`), and they
-are also made the process's global ones, for any other library's instrumentation.
+``OTEL_METRIC_EXPORT_INTERVAL``...; ``OTEL_METRICS_EXPORTER=none`` keeps metrics at
+``GET /metrics`` only, for a backend that takes traces alone (Jaeger). The thing to notice: the
+core's spans and metrics are switched on by handing them these providers (`tracing.install`,
+`metrics.install`), and they are also made the process's global ones, for any other library's
+instrumentation.
 Guide: docs/patterns/observability.md.
 """
 
@@ -70,7 +72,10 @@ def start_telemetry(service_name: str, environ: Mapping[str, str] = os.environ) 
     resource = Resource.create(named)
     tracer_provider = TracerProvider(resource=resource)
     tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    readers = [PeriodicExportingMetricReader(OTLPMetricExporter()), *metrics.scrape_readers()]
+    readers = metrics.scrape_readers()  # GET /metrics
+    if environ.get("OTEL_METRICS_EXPORTER", "otlp").strip().lower() != "none":
+        # "none" for a backend that takes traces only (Jaeger): metrics stay at /metrics.
+        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
     meter_provider = MeterProvider(resource=resource, metric_readers=readers)
     trace.set_tracer_provider(tracer_provider)
     otel_metrics.set_meter_provider(meter_provider)
