@@ -31,7 +31,7 @@ from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import CommandResponse, QueryResponse
 from cqrs_ddd_core.cqrs.scope import UnitOfWorkScope, active_scope, get_current_uow
 from cqrs_ddd_core.domain.events import DomainEvent
-from cqrs_ddd_core.observability.metrics import command_timer
+from cqrs_ddd_core.observability.messages import observed
 from cqrs_ddd_core.observability.tracing import message_span, note
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
@@ -141,11 +141,7 @@ class Mediator(ICommandBus, IQueryBus):
     # --8<-- [start:handle-command]
     async def _handle_command(self, command: Command[Any]) -> CommandResponse[Any]:
         # The span is entered inside the context: a nested command's span is its parent's child.
-        with (
-            message_context(command.correlation_id, command.command_id),
-            message_span(command),
-            command_timer(command),
-        ):
+        with message_context(command.correlation_id, command.command_id), observed(command):
             response: CommandResponse[Any] = await self._pipeline(type(command))(command)
             if response.success:
                 for event in response.events:
