@@ -23,7 +23,6 @@ Guide: docs/patterns/observability.md.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -118,12 +117,11 @@ _OFF = _Off()
 class _Current:
     """Makes ``span`` the current span for a block, records an escaping error, ends it."""
 
-    __slots__ = ("_result", "_span", "_started", "_token")
+    __slots__ = ("_result", "_span", "_token")
 
     def __init__(self, span: Span, result: Any = None) -> None:
         self._span = span
         self._result = result
-        self._started = time.perf_counter()
 
     def __enter__(self) -> Any:
         self._token = otel_context.attach(trace.set_span_in_context(self._span))
@@ -174,6 +172,7 @@ def lock_wait(resources: Sequence[object]) -> Any:
     return _Current(span)
 
 
+# --8<-- [start:outbox-write]
 def outbox_write(topic: str, message_id: str, correlation_id: str | None) -> Any:
     """``with outbox_write(...) as headers:`` - storing one outbox row, in the caller's transaction.
 
@@ -204,8 +203,10 @@ def outbox_write(topic: str, message_id: str, correlation_id: str | None) -> Any
     if TRACEPARENT in written:
         headers[WRITE_TRACEPARENT] = written[TRACEPARENT]
     return _Current(span, headers)
+    # --8<-- [end:outbox-write]
 
 
+# --8<-- [start:publishing]
 def publishing(
     topic: str,
     message_id: str,
@@ -251,6 +252,7 @@ def publishing(
     wire: dict[str, str] = {}
     propagate.inject(wire, trace.set_span_in_context(span))
     return _Current(span, wire)
+    # --8<-- [end:publishing]
 
 
 class _PassThrough:
@@ -267,6 +269,7 @@ class _PassThrough:
         return None
 
 
+# --8<-- [start:consuming]
 def consuming(
     system: str,
     topic: str,
@@ -303,6 +306,7 @@ def consuming(
         attributes=_ids(attributes, correlation_id, causation_id),
     )
     return _Current(span)
+    # --8<-- [end:consuming]
 
 
 def inbox_check(consumer: str, message_id: str) -> Any:

@@ -194,6 +194,7 @@ class OutboxService:
         timeout = TimeoutError(f"publish did not finish within {self.publish_timeout}s")
         return [timeout if task in unfinished else _outcome(task) for task in tasks]
 
+    # --8<-- [start:relay-publish]
     async def _publish(self, message: OutboxMessage) -> None:
         with publishing(
             message.topic,
@@ -211,6 +212,7 @@ class OutboxService:
                 causation_id=message.causation_id,
                 **options,
             )
+            # --8<-- [end:relay-publish]
 
     def _backoff(self, attempts: int) -> float:
         exponent = min(max(attempts - 1, 0), 30)
