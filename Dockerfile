@@ -11,7 +11,8 @@ RUN pip install --no-cache-dir uv
 WORKDIR /app
 # Dependencies first, so code changes do not reinstall them.
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --locked --no-dev --no-install-project
+COPY core/pyproject.toml core/README.md ./core/
+RUN uv sync --locked --no-dev --no-install-workspace
 
 COPY core ./core
 COPY ordering_service ./ordering_service

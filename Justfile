@@ -13,6 +13,10 @@ demo *args:
 test *args:
     uv run pytest {{args}}
 
+# Run every scenario of features/ (their steps are in tests/bdd/) and print each feature and scenario by name
+scenarios *args:
+    uv run pytest tests/bdd --gherkin-terminal-reporter -v {{args}}
+
 # Lint and type-check: ruff on everything, mypy --strict on the core, the services and the demo
 lint:
     uv run ruff check .

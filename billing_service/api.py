@@ -5,8 +5,10 @@ input (a 400 naming the field), sends one command (through ``commands``, an `ICo
 query (through ``queries``, an `IQueryBus`), and the core maps the application's errors to
 status codes: unknown id -> 404, insufficient funds or another refusal -> 409 with the
 reason, an account locked for too long -> 503. Money arrives as a decimal string or a number
-and leaves as a decimal string. `ENDPOINTS` is what the service host serves, next to
-``/health`` and ``/notifications``. OpenAPI: ``/schema``.
+and leaves as a decimal string. A deposit and a transfer answer with their id and can be read
+back by it, and every ``POST`` takes an ``Idempotency-Key`` (the core's edge does that, not
+these routes). `ENDPOINTS` is what the service host serves, next to ``/health`` and
+``/notifications``. OpenAPI: ``/schema``.
 Guide: docs/patterns/bounded-contexts.md.
 """
 
@@ -26,13 +28,19 @@ from billing_service.application.commands import (
     TransferFundsCommand,
 )
 from billing_service.application.dtos import AccountDTO
-from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
+from billing_service.application.queries import (
+    GetAccountQuery,
+    GetDepositQuery,
+    GetTransferQuery,
+    ListInvoicesQuery,
+)
 from cqrs_ddd_core.adapters.litestar.app import Commands, Queries
 from cqrs_ddd_core.ports.bus import IQueryBus
 from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 
 AccountId = Annotated[str, Field(min_length=1, max_length=64, pattern=IDENTIFIER)]
 AccountIdPath = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
+IdPath = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
 
 
 class OpenAccountRequest(BaseModel):
@@ -72,8 +80,23 @@ async def get_account(account_id: AccountIdPath, queries: Queries) -> dict[str, 
 async def deposit(
     account_id: AccountIdPath, data: JSONBody[DepositRequest], commands: Commands, queries: Queries
 ) -> dict[str, Any]:
-    await commands.send(DepositCommand(account_id=account_id, amount=data.amount))
-    return await _account(queries, account_id)
+    """The account after the deposit, with the deposit's id and amount."""
+    command = DepositCommand(account_id=account_id, amount=data.amount)
+    deposit_id = (await commands.send(command)).result
+    return {
+        **await _account(queries, account_id),
+        "deposit_id": deposit_id,
+        "amount": f"{command.amount:.2f}",
+    }
+
+
+@get(
+    "/accounts/{account_id:str}/deposits/{deposit_id:str}",
+    summary="One deposit into an account, by the id its POST answered",
+)
+async def get_deposit(account_id: AccountIdPath, deposit_id: IdPath, queries: Queries) -> Any:
+    query = GetDepositQuery(account_id=account_id, deposit_id=deposit_id)
+    return (await queries.send(query)).result.model_dump(mode="json")
 
 
 @post("/transfers", summary="Move money between two accounts (the source locked)")
@@ -90,6 +113,12 @@ async def transfer(data: JSONBody[TransferRequest], commands: Commands) -> dict[
     }
 
 
+@get("/transfers/{transfer_id:str}", summary="One transfer, by the id its POST answered")
+async def get_transfer(transfer_id: IdPath, queries: Queries) -> Any:
+    query = GetTransferQuery(transfer_id=transfer_id)
+    return (await queries.send(query)).result.model_dump(mode="json")
+
+
 @get("/invoices", summary="Invoices, optionally of one order")
 async def list_invoices(
     queries: Queries,
@@ -99,4 +128,12 @@ async def list_invoices(
     return [invoice.model_dump(mode="json") for invoice in invoices]
 
 
-ENDPOINTS = [open_account, get_account, deposit, transfer, list_invoices]
+ENDPOINTS = [
+    open_account,
+    get_account,
+    deposit,
+    get_deposit,
+    transfer,
+    get_transfer,
+    list_invoices,
+]

@@ -11,8 +11,6 @@ Scenarios: features/billing/payments.feature. Guide: docs/patterns/nested-comman
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from billing_service.application.commands import (
     DepositCommand,
     OpenAccountCommand,
@@ -44,13 +42,13 @@ class OpenAccountHandler(CommandHandler[str]):
         return CommandResponse(result=account.id, events=account.clear_events())
 
 
-class DepositHandler(CommandHandler[Decimal]):
-    async def handle(self, command: DepositCommand) -> CommandResponse[Decimal]:
+class DepositHandler(CommandHandler[str]):
+    async def handle(self, command: DepositCommand) -> CommandResponse[str]:
         accounts = current_uow().accounts
         account = await accounts.get_for_update(command.account_id)
-        account.deposit(command.amount)
+        deposit_id = account.deposit(command.amount)
         await accounts.save(account)
-        return CommandResponse(result=account.balance, events=account.clear_events())
+        return CommandResponse(result=deposit_id, events=account.clear_events())
 
 
 class TransferFundsHandler(CommandHandler[str]):

@@ -41,8 +41,8 @@ class OpenAccountCommand(Command[str]):
     balance: Money = Decimal("0")
 
 
-class DepositCommand(Command[Decimal]):
-    """Add ``amount`` to an account; the result is the new balance.
+class DepositCommand(Command[str]):
+    """Add ``amount`` to an account; the result is the deposit's id (``GetDepositQuery``).
 
     No critical resource: a deposit only credits, and its handler takes the account's row
     lock inside the transaction, like the credit side of a transfer.

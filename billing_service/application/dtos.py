@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
+from billing_service.application.ports import DepositRecord, TransferRecord
 from billing_service.domain.account import Account
 from billing_service.domain.invoice import Invoice
 
@@ -41,4 +43,45 @@ class InvoiceDTO(BaseModel):
             amount=invoice.amount,
             status=invoice.status.value,
             failure_reason=invoice.failure_reason,
+        )
+
+
+class DepositDTO(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    deposit_id: str
+    account_id: str
+    amount: Decimal
+    balance: Decimal
+    """The account's balance right after this deposit."""
+    deposited_at: datetime
+
+    @classmethod
+    def from_record(cls, deposit: DepositRecord) -> DepositDTO:
+        return cls(
+            deposit_id=deposit.deposit_id,
+            account_id=deposit.account_id,
+            amount=deposit.amount,
+            balance=deposit.balance,
+            deposited_at=deposit.deposited_at,
+        )
+
+
+class TransferDTO(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    transfer_id: str
+    from_account: str
+    to_account: str
+    amount: Decimal
+    transferred_at: datetime
+
+    @classmethod
+    def from_record(cls, transfer: TransferRecord) -> TransferDTO:
+        return cls(
+            transfer_id=transfer.transfer_id,
+            from_account=transfer.from_account,
+            to_account=transfer.to_account,
+            amount=transfer.amount,
+            transferred_at=transfer.transferred_at,
         )

@@ -24,8 +24,19 @@ from billing_service.application.commands import (
     RefundPaymentCommand,
     TransferFundsCommand,
 )
-from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
-from billing_service.application.query_handlers import GetAccountHandler, ListInvoicesHandler
+from billing_service.application.ledger import LedgerProjection
+from billing_service.application.queries import (
+    GetAccountQuery,
+    GetDepositQuery,
+    GetTransferQuery,
+    ListInvoicesQuery,
+)
+from billing_service.application.query_handlers import (
+    GetAccountHandler,
+    GetDepositHandler,
+    GetTransferHandler,
+    ListInvoicesHandler,
+)
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.ports.bus import ICommandBus
 
@@ -37,6 +48,12 @@ def register_handlers(registry: HandlerRegistry, bus: ICommandBus) -> None:
     registry.register_command_handler(TransferFundsCommand, TransferFundsHandler())
     registry.register_query_handler(GetAccountQuery, GetAccountHandler())
     registry.register_query_handler(ListInvoicesQuery, ListInvoicesHandler())
+    registry.register_query_handler(GetDepositQuery, GetDepositHandler())
+    registry.register_query_handler(GetTransferQuery, GetTransferHandler())
+    # The ledger (deposits and transfers by id) follows the account events, in-process.
+    ledger = LedgerProjection()
+    for event_type in LedgerProjection.handles:
+        registry.register_event_handler(event_type, ledger)
     # Paying an invoice moves the money with a TransferFundsCommand, nested through ``bus``.
     registry.register_command_handler(PayInvoiceCommand, PayInvoiceHandler(bus))
     # Compensation: a refund is a nested transfer back; a cancellation only takes a note.

@@ -6,6 +6,9 @@ implementation of each, and `bootstrap.py` picks one. Guide: docs/components/uni
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from billing_service.domain.account import Account
@@ -53,10 +56,50 @@ class CancelledOrderRepository(Protocol):
     async def find(self, order_id: str) -> CancelledOrder | None: ...
 
 
+@dataclass(frozen=True)
+class DepositRecord:
+    """A deposit as the ledger keeps it (`ledger.py` writes it, `GetDepositQuery` reads it)."""
+
+    deposit_id: str
+    account_id: str
+    amount: Decimal
+    balance: Decimal
+    """The account's balance right after the deposit."""
+    deposited_at: datetime
+
+
+@dataclass(frozen=True)
+class TransferRecord:
+    """A transfer as the ledger keeps it - a payment or a refund is one too."""
+
+    transfer_id: str
+    from_account: str
+    to_account: str
+    amount: Decimal
+    transferred_at: datetime
+
+
+class LedgerRepository(Protocol):
+    """Deposits and transfers by id: what a client reads back after a timeout."""
+
+    async def add_deposit(self, deposit: DepositRecord) -> None: ...
+
+    async def add_transfer(self, transfer: TransferRecord) -> None: ...
+
+    async def get_deposit(self, deposit_id: str) -> DepositRecord:
+        """The deposit; raises `NotFoundError` naming the id."""
+        ...
+
+    async def get_transfer(self, transfer_id: str) -> TransferRecord:
+        """The transfer; raises `NotFoundError` naming the id."""
+        ...
+
+
 class BillingUnitOfWork(Protocol):
     accounts: AccountRepository
     invoices: InvoiceRepository
     cancelled_orders: CancelledOrderRepository
+    ledger: LedgerRepository
 
 
 def current_uow() -> BillingUnitOfWork:

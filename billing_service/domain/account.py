@@ -15,6 +15,7 @@ from billing_service.domain.events import AccountOpened, FundsDeposited
 from billing_service.domain.money import to_money
 from cqrs_ddd_core.domain.aggregate import AggregateRoot
 from cqrs_ddd_core.primitives.exceptions import DomainError
+from cqrs_ddd_core.primitives.ids import new_id
 
 
 class Account(AggregateRoot):
@@ -38,15 +39,21 @@ class Account(AggregateRoot):
         )
         return account
 
-    def deposit(self, amount: Decimal) -> None:
-        """Add a positive ``amount``; records `FundsDeposited`."""
+    def deposit(self, amount: Decimal) -> str:
+        """Add a positive ``amount``; records `FundsDeposited`; returns the deposit's id."""
         amount = _positive(amount)
         self.balance += amount
+        deposit_id = new_id()
         self.add_event(
             FundsDeposited(
-                aggregate_id=self.id, account_id=self.id, amount=amount, balance=self.balance
+                aggregate_id=self.id,
+                deposit_id=deposit_id,
+                account_id=self.id,
+                amount=amount,
+                balance=self.balance,
             )
         )
+        return deposit_id
 
     def credit(self, amount: Decimal) -> None:
         """Receive ``amount`` as part of a transfer (the transfer records the event)."""

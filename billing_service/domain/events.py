@@ -20,6 +20,7 @@ class AccountOpened(DomainEvent):
 
 
 class FundsDeposited(DomainEvent):
+    deposit_id: str
     account_id: str
     amount: Decimal
     balance: Decimal

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from billing_service.domain.account import Account
 from billing_service.domain.events import FundsTransferred
+from billing_service.domain.money import to_money
 from cqrs_ddd_core.primitives.exceptions import DomainError
 from cqrs_ddd_core.primitives.ids import new_id
 
@@ -21,6 +22,7 @@ def transfer_funds(source: Account, destination: Account, amount: Decimal) -> st
     """Move ``amount`` from ``source`` to ``destination``; returns the transfer id."""
     if source.id == destination.id:
         raise DomainError(f"Cannot transfer from account {source.id!r} to itself")
+    amount = to_money(amount)  # the event says 3.00, as the balances do, whatever came in
     source.debit(amount)
     destination.credit(amount)
     transfer_id = new_id()

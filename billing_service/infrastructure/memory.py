@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from weakref import WeakKeyDictionary
 
+from billing_service.application.ports import DepositRecord, TransferRecord
 from billing_service.domain.account import Account
 from billing_service.domain.cancelled_order import CancelledOrder
 from billing_service.domain.invoice import Invoice
@@ -21,6 +22,7 @@ from cqrs_ddd_core.adapters.memory.unit_of_work import (
     InMemoryStore,
     InMemoryUnitOfWork,
 )
+from cqrs_ddd_core.primitives.exceptions import NotFoundError
 
 _ROW_LOCKS: WeakKeyDictionary[InMemoryStore, dict[str, asyncio.Lock]] = WeakKeyDictionary()
 
@@ -53,11 +55,37 @@ class InMemoryInvoiceRepository(InMemoryRepository[Invoice]):
         return [i for i in invoices if order_id is None or i.order_id == order_id]
 
 
+class InMemoryLedgerRepository:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add_deposit(self, deposit: DepositRecord) -> None:
+        self._uow.insert("Deposit", deposit.deposit_id, deposit)
+
+    async def add_transfer(self, transfer: TransferRecord) -> None:
+        self._uow.insert("Transfer", transfer.transfer_id, transfer)
+
+    async def get_deposit(self, deposit_id: str) -> DepositRecord:
+        found = self._uow.get("Deposit", deposit_id)
+        if found is None:
+            raise NotFoundError("Deposit", deposit_id)
+        deposit: DepositRecord = found[0]
+        return deposit
+
+    async def get_transfer(self, transfer_id: str) -> TransferRecord:
+        found = self._uow.get("Transfer", transfer_id)
+        if found is None:
+            raise NotFoundError("Transfer", transfer_id)
+        transfer: TransferRecord = found[0]
+        return transfer
+
+
 class BillingInMemoryUnitOfWork(InMemoryUnitOfWork):
-    """Accounts, invoices and cancelled orders, committed together."""
+    """Accounts, invoices, cancelled orders and the ledger, committed together."""
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
         super().__init__(store)
         self.accounts = InMemoryAccountRepository(self)
         self.invoices = InMemoryInvoiceRepository(self)
         self.cancelled_orders = InMemoryRepository[CancelledOrder](self, "CancelledOrder")
+        self.ledger = InMemoryLedgerRepository(self)

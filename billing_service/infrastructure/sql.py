@@ -13,13 +13,21 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing_service.application.ports import DepositRecord, TransferRecord
 from billing_service.domain.account import Account
 from billing_service.domain.cancelled_order import CancelledOrder
 from billing_service.domain.invoice import Invoice, InvoiceStatus
-from billing_service.infrastructure.tables import accounts, cancelled_orders, invoices
+from billing_service.infrastructure.tables import (
+    accounts,
+    cancelled_orders,
+    deposits,
+    invoices,
+    transfers,
+)
 from cqrs_ddd_core.adapters.sqlalchemy.repository import SqlAlchemyRepository
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from cqrs_ddd_core.primitives.exceptions import NotFoundError
@@ -105,8 +113,63 @@ class SqlCancelledOrderRepository(SqlAlchemyRepository[CancelledOrder]):
         return CancelledOrder(row["id"], row["customer_id"], row["reason"])
 
 
+class SqlLedgerRepository:
+    """Deposits and transfers: rows written once, by the ledger projection."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_deposit(self, deposit: DepositRecord) -> None:
+        await self._session.execute(
+            insert(deposits).values(
+                id=deposit.deposit_id,
+                account_id=deposit.account_id,
+                amount=deposit.amount,
+                balance=deposit.balance,
+                deposited_at=deposit.deposited_at,
+            )
+        )
+
+    async def add_transfer(self, transfer: TransferRecord) -> None:
+        await self._session.execute(
+            insert(transfers).values(
+                id=transfer.transfer_id,
+                from_account=transfer.from_account,
+                to_account=transfer.to_account,
+                amount=transfer.amount,
+                transferred_at=transfer.transferred_at,
+            )
+        )
+
+    async def get_deposit(self, deposit_id: str) -> DepositRecord:
+        result = await self._session.execute(select(deposits).where(deposits.c.id == deposit_id))
+        row = result.mappings().one_or_none()
+        if row is None:
+            raise NotFoundError("Deposit", deposit_id)
+        return DepositRecord(
+            deposit_id=row["id"],
+            account_id=row["account_id"],
+            amount=row["amount"],
+            balance=row["balance"],
+            deposited_at=row["deposited_at"],
+        )
+
+    async def get_transfer(self, transfer_id: str) -> TransferRecord:
+        result = await self._session.execute(select(transfers).where(transfers.c.id == transfer_id))
+        row = result.mappings().one_or_none()
+        if row is None:
+            raise NotFoundError("Transfer", transfer_id)
+        return TransferRecord(
+            transfer_id=row["id"],
+            from_account=row["from_account"],
+            to_account=row["to_account"],
+            amount=row["amount"],
+            transferred_at=row["transferred_at"],
+        )
+
+
 class BillingSqlUnitOfWork(SqlAlchemyUnitOfWork):
-    """Accounts, invoices and cancelled orders in one database transaction."""
+    """Accounts, invoices, cancelled orders and the ledger in one database transaction."""
 
     @property
     def accounts(self) -> SqlAccountRepository:
@@ -119,3 +182,7 @@ class BillingSqlUnitOfWork(SqlAlchemyUnitOfWork):
     @property
     def cancelled_orders(self) -> SqlCancelledOrderRepository:
         return SqlCancelledOrderRepository(self.session)
+
+    @property
+    def ledger(self) -> SqlLedgerRepository:
+        return SqlLedgerRepository(self.session)

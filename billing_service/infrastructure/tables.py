@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text
 
 from cqrs_ddd_core.adapters.sqlalchemy.schema import NAMING_CONVENTION
-from cqrs_ddd_core.adapters.sqlalchemy.types import DecimalText
+from cqrs_ddd_core.adapters.sqlalchemy.types import DecimalText, UtcDateTime
 
 billing_metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -45,4 +45,25 @@ cancelled_orders = Table(
     Column("version", Integer, nullable=False),
     Column("customer_id", String(64), nullable=False),
     Column("reason", Text, nullable=False),
+)
+
+# The ledger (application/ledger.py): every deposit and transfer, readable by its id.
+deposits = Table(
+    "deposits",
+    billing_metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("amount", DecimalText, nullable=False),
+    Column("balance", DecimalText, nullable=False),
+    Column("deposited_at", UtcDateTime, nullable=False),
+)
+
+transfers = Table(
+    "transfers",
+    billing_metadata,
+    Column("id", String(64), primary_key=True),
+    Column("from_account", String(64), nullable=False),
+    Column("to_account", String(64), nullable=False),
+    Column("amount", DecimalText, nullable=False),
+    Column("transferred_at", UtcDateTime, nullable=False),
 )

@@ -1,45 +1,45 @@
-Feature: A critical section holds several resources at once, without deadlocks
-  CriticalSection takes its locks in one global order (sorted, each resource once), so two
-  sections wanting the same resources in opposite orders queue up instead of deadlocking.
-  The same session re-enters what it holds; a failure part-way lets go of what was taken.
-  Code: core/cqrs_ddd_core/cqrs/concurrency.py, core/cqrs_ddd_core/adapters/memory/locking.py.
+Feature: A clerk can lock several shelves at once, and two clerks never wait on each other forever
+  Before working on shelves a clerk locks them all (a critical section), always sorted the
+  same way and each once, so two clerks who want the same shelves the other way round queue
+  up instead of each holding one and waiting forever for the other's (a deadlock). A clerk may
+  lock again what they already hold; one who cannot lock everything lets go of what they took.
 
   Background:
-    Given an in-memory lock strategy
+    Given locks kept in memory
 
-  Scenario: Sections over the same shelves in opposite orders never deadlock
-    When 20 sections over "Shelf:A1, Shelf:B2" and 20 over "Shelf:B2, Shelf:A1" run at once, each awaiting inside
-    Then all 40 sections finished
-    And no two sections were ever inside at once
-    And no lock is held
+  Scenario: Clerks wanting the same shelves the other way round never wait on each other forever
+    When 20 clerks lock shelves "A1, B2" and 20 lock shelves "B2, A1", all at once, each working a moment inside
+    Then all 40 clerks finished
+    And no two clerks were ever working on the shelves at the same time
+    And nothing is locked
 
-  Scenario: Each resource is locked once, in sorted order
-    When a section is entered over "Shelf:B2, Shelf:A1, Shelf:B2"
-    Then it holds exactly "Shelf:A1, Shelf:B2"
+  Scenario: Each shelf is locked once, always in the same sequence
+    When a clerk locks shelves "B2, A1, B2"
+    Then the clerk holds exactly the locks of shelves "A1, B2", in that sequence
 
-  Scenario: The same session re-enters a lock it holds
-    Given session "user-session-abc" is inside a section over "Shipment:s-123"
-    When session "user-session-abc" enters a section over "Shipment:s-123" again
-    Then "Shipment:s-123" is held 2 times by session "user-session-abc"
-    When the inner section exits
-    Then "Shipment:s-123" is held 1 time by session "user-session-abc"
-    When the outer section exits
-    Then no lock is held
+  Scenario: A clerk can lock again what they already hold
+    Given clerk "ann" has locked shipment "s-123"
+    When clerk "ann" locks shipment "s-123" again
+    Then clerk "ann" must unlock shipment "s-123" twice before it is free
+    When clerk "ann" unlocks it once
+    Then clerk "ann" must unlock shipment "s-123" once before it is free
+    When clerk "ann" unlocks it again
+    Then nothing is locked
 
-  Scenario: Another session times out with the resource, the timeout and the reason
-    Given session "user-session-abc" is inside a section over "Shipment:s-123"
-    When session "someone-else" tries a section over "Shipment:s-123" with a timeout of 0.1 seconds
-    Then the section is refused for "Shipment:s-123" after 0.1 seconds
-    And the reason names session "user-session-abc"
+  Scenario: Another clerk gives up after the wait they allowed, told what and who is in the way
+    Given clerk "ann" has locked shipment "s-123"
+    When clerk "bob" tries to lock shipment "s-123", waiting at most 0.1 seconds
+    Then clerk "bob" is refused shipment "s-123" after 0.1 seconds
+    And the refusal names clerk "ann"
 
-  Scenario: A failure part-way releases the locks already taken
-    Given session "other" is inside a section over "Shelf:B2"
-    When session "someone-else" tries a section over "Shelf:A1, Shelf:B2" with a timeout of 0.1 seconds
-    Then the section is refused for "Shelf:B2" after 0.1 seconds
-    And only "Shelf:B2" is held
+  Scenario: A clerk who cannot lock everything lets go of what they already locked
+    Given clerk "cleo" has locked shelf "B2"
+    When clerk "bob" tries to lock shelves "A1, B2", waiting at most 0.1 seconds
+    Then clerk "bob" is refused shelf "B2" after 0.1 seconds
+    And only shelf "B2" is locked
 
-  Scenario: A lock whose holder vanished frees itself when its ttl runs out
-    Given a holder took "Shelf:A1" with a ttl of 0.2 seconds and vanished
-    When session "survivor" enters a section over "Shelf:A1" waiting up to 5 seconds
-    Then "Shelf:A1" is held 1 time by session "survivor"
-    And the vanished holder can no longer release it
+  Scenario: A lock whose holder vanished frees itself when its time runs out
+    Given a clerk locked shelf "A1" for at most 0.2 seconds and vanished
+    When clerk "dan" locks shelf "A1", waiting up to 5 seconds
+    Then clerk "dan" must unlock shelf "A1" once before it is free
+    And the vanished clerk can no longer unlock it

@@ -1,22 +1,23 @@
-Feature: In-process events reach every handler, in priority order, with retries
-  The events a command returns are dispatched inside its transaction. Several handlers may
-  react to one event; lower priority runs first; a failing handler is retried with backoff
-  and, if it keeps failing, its error rolls the command back.
+Feature: Everyone who reacts to an arrival hears of it, in turn, with second chances
+  The news that a shipment arrived goes to everyone inside the warehouse who reacts to it (the
+  event dispatcher), while the arrival is still being written to the books. Several may listen;
+  the lowest priority hears first. A listener that stumbles is told again a moment later and,
+  if it keeps stumbling, its complaint stops the arrival, so nothing of it is kept.
 
-  Scenario: Every handler runs, lowest priority first
-    Given a dispatcher with handlers "audit" at priority 10, "stock list" at priority 0 and "label printer" at priority 5
-    When a shipment is received and its event dispatched
-    Then the handlers ran in the order "stock list, label printer, audit"
+  Scenario: Every listener hears the news, lowest priority first
+    Given the news of an arrival goes to "audit" at priority 10, "stock list" at priority 0 and "label printer" at priority 5
+    When a shipment arrives and the news is passed on
+    Then they heard it one after the other: "stock list, label printer, audit"
 
-  Scenario: A flaky handler is retried until it succeeds
-    Given a dispatcher that retries a handler up to 3 times
-    And a handler that fails 2 times before it succeeds
-    When a shipment is received and its event dispatched
-    Then the handler was attempted 3 times
-    And the error hook saw attempts 1 and 2
+  Scenario: A label printer that jams is told again until it prints
+    Given a listener that stumbles is told again up to 3 times
+    And a label printer that jams 2 times before it prints
+    When a shipment arrives and the news is passed on
+    Then the label printer was told 3 times
+    And the supervisor heard of the jams at tries 1 and 2
 
-  Scenario: A handler that keeps failing surfaces its error after the retries
-    Given a dispatcher that retries a handler up to 2 times
-    And a handler that fails 5 times before it succeeds
-    When a shipment is received and its event dispatched expecting an error
-    Then the error "label printer unavailable" surfaced after 3 attempts
+  Scenario: A label printer that stays jammed stops the arrival with its complaint
+    Given a listener that stumbles is told again up to 2 times
+    And a label printer that jams 5 times before it prints
+    When a shipment arrives and the news is passed on, expecting a complaint
+    Then the complaint "label printer unavailable" came after 3 tries

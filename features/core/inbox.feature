@@ -1,25 +1,26 @@
-Feature: Idempotent consumer (inbox)
-  Delivery is at-least-once: a relay may publish a message twice and a broker redelivers what
-  it was not sure was processed. The consumer records each processed message in its inbox, in
-  the same transaction as the effect, so the effect happens exactly once.
+Feature: A shipment announced twice is listed for sale once
+  The same announcement may arrive more than once: a relay may send it twice, and the broker
+  delivers again what it is not sure was handled. The storefront notes every announcement it
+  has handled in its inbox, in the same go as listing the stock, so each announcement has its
+  effect exactly once (an idempotent consumer).
 
   Background:
-    Given a storefront consumer with an inbox
+    Given a storefront that lists each announced shipment for sale, keeping an inbox
 
   Scenario: A duplicate delivery has its effect once
-    When the broker delivers the same "ShipmentAnnounced" of shipment "s-1" 3 times
+    When the broker delivers the same announcement of shipment "s-1" 3 times
     Then shipment "s-1" is listed once
-    And the consumer acknowledged all 3 deliveries
+    And the storefront confirmed all 3 deliveries, recognising all but the first as copies
 
   Scenario: Two copies handled at the same time have their effect once
-    Given the consumer has a second member on the same queue
+    Given a second storefront worker takes from the same queue
     And listing takes a while
-    When two copies of "ShipmentAnnounced" of shipment "s-1" arrive at the same time
+    When two copies of the announcement of shipment "s-1" arrive at the same time
     Then shipment "s-1" is listed once
     And nothing was dead-lettered
 
-  Scenario: A failed delivery leaves neither an effect nor an inbox record
+  Scenario: A failed delivery leaves neither a listing nor a note in the inbox
     Given listing always fails with "catalogue offline"
-    When the broker delivers "ShipmentAnnounced" of shipment "s-1"
+    When the broker delivers the announcement of shipment "s-1"
     Then shipment "s-1" is not listed
-    And the inbox does not remember the message
+    And the inbox does not remember the announcement

@@ -1,31 +1,33 @@
-Feature: Messages are rebuilt from stored payloads only through explicit registration
-  A payload from a queue names its type. Only registered names can be rebuilt, so a payload
-  can never instantiate an arbitrary class; a known name with bad fields is refused, by field.
+Feature: A request on a slip is read back only if the warehouse knows its kind
+  Requests can reach the warehouse as slips from a queue: the kind of request, and its fields
+  written as plain text. Only the kinds on the warehouse's list (the message registry) are read
+  back into a real request, so a slip can never make the warehouse do what it was not told it
+  could; a known kind with bad fields is refused, naming those fields.
 
   Background:
-    Given a message registry that knows labelling a shelf and finding shelves
+    Given the warehouse knows two kinds of slip: "label a shelf" and "find shelves"
 
-  Scenario: A registered command is hydrated fully typed and can be sent
-    When a "LabelShelfCommand" arrives with the fields
+  Scenario: A slip to label a shelf is read back as that request and can be carried out
+    When a slip "label a shelf" arrives with
       | field | value |
       | label | Bulk  |
-    Then it is hydrated as a command to label a shelf "Bulk"
-    And sending it through the mediator returns "Bulk"
+    Then it reads as a request to label a shelf "Bulk"
+    And carrying it out through the front desk answers "Bulk"
 
-  Scenario: A registered query is hydrated with its fields converted
-    When a "FindShelvesQuery" arrives with the fields
+  Scenario: A slip to find shelves is read back with its numbers as numbers
+    When a slip "find shelves" arrives with
       | field  | value |
       | prefix | A     |
       | limit  | 3     |
-    Then it is hydrated as a query for at most 3 shelves
+    Then it reads as a question for at most 3 shelves
 
-  Scenario: An unknown message name is refused by name
-    When a "DropTablesCommand" arrives with no fields
-    Then hydrating it as a command gives nothing
-    And hydrating it strictly fails with "Unknown command or query type 'DropTablesCommand'"
+  Scenario: A slip of a kind nobody registered is refused by that kind
+    When a slip "drop all tables" arrives with nothing written on it
+    Then read leniently, it gives nothing
+    And read strictly, it is refused as an unknown kind "drop all tables"
 
-  Scenario: A known name with bad fields is refused, naming the fields
-    When a "FindShelvesQuery" arrives with the fields
+  Scenario: A known kind with bad fields is refused, naming the fields
+    When a slip "find shelves" arrives with
       | field | value |
       | limit | many  |
-    Then hydrating it fails naming the fields "prefix, limit"
+    Then reading it is refused, naming the fields "prefix, limit"

@@ -1,52 +1,53 @@
-Feature: Nested commands share their root's unit of work
-  Receiving a shipment records it, then puts its goods away with a nested command sent from
-  inside its handler. The nested command runs in the same unit of work (inside a savepoint),
-  so the shipment and its putaway commit together - once - or not at all.
+Feature: Putting the goods away is part of receiving them
+  Receiving a shipment notes it down, then asks for its goods to be put away - a nested
+  command, sent by the receiving clerk while still at work. Putting away joins the same piece
+  of work (inside a savepoint), so the shipment and its putaway are written to the books
+  together - once - or not at all.
 
   Background:
-    Given a warehouse whose mediator logs every message
+    Given a warehouse whose front desk keeps a log of every request
 
-  Scenario: The shipment and its putaway commit together, once
+  Scenario: The shipment and its putaway are written to the books together, once
     When the warehouse receives shipment "s-1"
-    Then shipment "s-1" is committed
-    And the putaway of shipment "s-1" is committed
-    And putting the goods away saw the same unit of work as receiving them
-    And exactly 1 unit of work was opened and committed once
+    Then shipment "s-1" is in the books
+    And the putaway of shipment "s-1" is in the books
+    And putting the goods away was part of the same piece of work as receiving them
+    And the request was 1 piece of work, written to the books once
 
-  Scenario: A failing nested command takes its parent down with it
+  Scenario: When putting the goods away fails, receiving them fails too
     Given putting goods away fails
     When the warehouse receives shipment "s-1", expecting it to fail
-    Then the caller got the error "injected fault in the nested"
-    And nothing is committed
+    Then the caller hears that putting the goods away failed
+    And nothing is in the books
 
-  Scenario: A failing in-process event handler rolls the whole story back
-    Given the in-process event handler fails
+  Scenario: When the stock list cannot take the news, the whole story is undone
+    Given the stock list, which hears of every arrival and putaway, fails when it hears one
     When the warehouse receives shipment "s-1", expecting it to fail
-    Then the caller got the error "injected fault in the event_handler"
-    And nothing is committed
+    Then the caller hears that the stock list failed
+    And nothing is in the books
 
-  Scenario: Every message of the story carries its correlation and its direct parent
-    When the warehouse receives shipment "s-1" with correlation id "story-1"
-    Then every command and event carries correlation id "story-1"
-    And putting the goods away was caused by receiving the shipment
-    And the "goods put away" event was caused by putting the goods away
-    And the "shipment received" event was caused by receiving the shipment
+  Scenario: Every paper of the story carries its tracking number and says who asked for it
+    When the warehouse receives shipment "s-1" under tracking number "story-1"
+    Then every request and every piece of news carries tracking number "story-1"
+    And putting the goods away was asked for by receiving the shipment
+    And the news "goods put away" came from putting the goods away
+    And the news "shipment received" came from receiving the shipment
 
-  Scenario: Middleware runs around nested commands too, outermost first
-    Given middleware "outer" with priority 10 and "inner" with priority 20
+  Scenario: Checkpoints stand around putting away too, the first one outermost
+    Given every request passes checkpoint "gate" first and checkpoint "desk" second
     When the warehouse receives shipment "s-1"
-    Then the middleware ran in this order:
-      | middleware | step   | command                |
-      | outer      | enters | receiving the shipment |
-      | inner      | enters | receiving the shipment |
-      | outer      | enters | putting the goods away |
-      | inner      | enters | putting the goods away |
-      | inner      | leaves | putting the goods away |
-      | outer      | leaves | putting the goods away |
-      | inner      | leaves | receiving the shipment |
-      | outer      | leaves | receiving the shipment |
+    Then the requests passed the checkpoints in this sequence:
+      | checkpoint | step   | request                |
+      | gate       | enters | receiving the shipment |
+      | desk       | enters | receiving the shipment |
+      | gate       | enters | putting the goods away |
+      | desk       | enters | putting the goods away |
+      | desk       | leaves | putting the goods away |
+      | gate       | leaves | putting the goods away |
+      | desk       | leaves | receiving the shipment |
+      | gate       | leaves | receiving the shipment |
 
-  Scenario: A task spawned in a handler never joins its parent's finished unit of work
-    When a handler spawns a task that receives shipment "late" after its parent committed
-    Then the task saw no current unit of work
-    And shipment "late" is committed by a unit of work of its own
+  Scenario: An errand a clerk starts never joins the clerk's finished work
+    When a clerk starts an errand that receives shipment "late" once the clerk's work is in the books
+    Then the errand found no piece of work open
+    And shipment "late" is written to the books by a piece of work of its own

@@ -1,46 +1,48 @@
-Feature: Transactional outbox
-  A command's state change and its outgoing events commit together. The relay publishes each
-  stored event at least once - through broker outages, racing relays and crashed relays - and
-  the events of a command that did not commit never leave the process.
+Feature: The warehouse's announcements leave only once their shipment is in the books
+  When the warehouse registers a shipment it writes the shipment and its announcement to the
+  other departments in one go - the announcement into its outbox - so both are kept or
+  neither is. A relay then carries each announcement to the broker at least once, through
+  broker outages, relays racing each other and relays that crash; the announcement of a
+  registration that was undone never leaves the warehouse.
 
-  Scenario: The events of a committed command are relayed to the broker
+  Scenario: The announcement of a registered shipment reaches the broker
     Given a warehouse whose outbox relays to the broker
     When the warehouse registers shipment "s-1"
-    Then shipment "s-1" is stored
-    And the broker eventually receives "ShipmentAnnounced" of shipment "s-1" exactly once
-    And the message carries the correlation id of the command that registered shipment "s-1"
+    Then shipment "s-1" is in the books
+    And the broker eventually receives the announcement of shipment "s-1" exactly once
+    And the announcement carries the tracking number and the reference of the request that registered shipment "s-1"
 
-  Scenario: The events of a rolled-back command never leave
+  Scenario: The announcement of an undone registration never leaves
     Given a warehouse whose outbox relays to the broker
-    When registering shipment "s-2" fails after its handler wrote the shipment
-    Then shipment "s-2" is not stored
-    And the outbox holds no message
+    When registering shipment "s-2" fails after the clerk noted the shipment down
+    Then shipment "s-2" is not in the books
+    And the outbox is empty
     And the broker receives nothing
 
-  Scenario: A command that reports failure publishes nothing
+  Scenario: A registration the clerk turns down announces nothing
     Given a warehouse whose outbox relays to the broker
-    When registering shipment "s-3" is refused by its handler
-    Then shipment "s-3" is not stored
-    And the outbox holds no message
+    When the clerk turns down registering shipment "s-3"
+    Then shipment "s-3" is not in the books
+    And the outbox is empty
     And the broker receives nothing
 
   Scenario: A broker outage loses nothing
     Given a warehouse whose outbox relays to the broker
     And the broker is down
     When the warehouse registers shipments "s-1, s-2, s-3"
-    Then the outbox eventually holds 3 messages waiting for a retry
+    Then the outbox eventually holds 3 announcements waiting to be tried again
     When the broker comes back
-    Then the broker eventually receives "ShipmentAnnounced" of shipments "s-1, s-2, s-3" exactly once each
-    And the outbox eventually holds 3 published messages
+    Then the broker eventually receives the announcements of shipments "s-1, s-2, s-3" exactly once each
+    And the outbox eventually holds 3 announcements marked as sent
 
-  Scenario: Two relays never publish a message twice
-    Given 400 events waiting in the outbox
+  Scenario: Relays working side by side never send an announcement twice
+    Given 400 announcements waiting in the outbox
     When 4 relays work through the outbox at the same time
-    Then each of the 400 events was published exactly once
+    Then each of the 400 announcements was sent exactly once
 
-  Scenario: A crashed relay's claim expires and another relay publishes the message
-    Given 1 event waiting in the outbox
-    And a relay that claimed it crashed while publishing
-    Then no other relay can claim it while the lease holds
-    When the lease runs out
-    Then another relay publishes it, exactly once
+  Scenario: A crashed relay's claim runs out and another relay sends the announcement
+    Given 1 announcement waiting in the outbox
+    And a relay that claimed it crashed while sending it
+    Then no other relay can claim it while the claim lasts
+    When the claim runs out
+    Then another relay sends it, exactly once

@@ -4,7 +4,8 @@
   `EventDispatcher` that does not read that registry is refused when the mediator is built,
   and registering on a dispatcher that reads a registry is refused too.
 * A consumer's ``handler_factory`` builds every handler of its registry from its class; one it
-  cannot build (a function, a zero-argument factory) is an error, not used as it is.
+  cannot build (a function, a zero-argument factory) is an error, not used as it is - and so
+  is a ``handler_factory`` with no registry to build from.
 """
 
 from __future__ import annotations
@@ -145,3 +146,13 @@ def test_a_consumer_refuses_a_registry_its_dispatcher_already_reads() -> None:
     dispatcher: EventDispatcher[Any] = EventDispatcher(handler_registry=registry)
     with pytest.raises(HandlerWiringError, match="register_event_handler"):
         consumer_over(registry, dispatcher)
+
+
+def test_a_handler_factory_without_a_registry_to_build_from_is_refused() -> None:
+    with pytest.raises(HandlerWiringError, match=r"handler_factory but no handler_registry"):
+        BaseEventConsumer(
+            broker=InMemoryBroker(),
+            topics=["Shelved"],
+            dispatcher=EventDispatcher(),
+            handler_factory=lambda cls: cls(),
+        )

@@ -256,6 +256,55 @@ class OutboxStorageContract:
         assert not await storage.redrive(row.message_id)
         assert not await storage.redrive("no-such-message")
 
+    # --- retention -----------------------------------------------------------------------
+
+    async def test_a_purge_deletes_only_published_rows_older_than_the_cutoff(
+        self, outbox_backend: Backend, outbox_clock: OffsetClock
+    ) -> None:
+        storage: IOutboxStorage = outbox_backend[0]
+        old_published, dead, failed = message(), message(), message()
+        for row in (old_published, dead, failed):
+            await save_committed(outbox_backend, row)
+        token = (await storage.claim_batch(3, lease_seconds=30))[0].claim_token or ""
+        assert await storage.mark_published([old_published.message_id], token) == 1
+        assert await storage.mark_dead(dead.message_id, token, error="bad")
+        retry_at = outbox_clock() + timedelta(days=30)
+        assert await storage.mark_failed(failed.message_id, token, error="down", retry_at=retry_at)
+        unsent = message()  # claimed below and never marked: its message has not left
+        await save_committed(outbox_backend, unsent)
+        outbox_clock.advance(timedelta(days=8).total_seconds())
+        young_published = message()
+        await save_committed(outbox_backend, young_published)
+        batch = await storage.claim_batch(10, lease_seconds=3600)
+        assert [row.message_id for row in batch] == [
+            unsent.message_id,
+            young_published.message_id,
+        ]
+        assert await storage.mark_published(
+            [young_published.message_id], batch[0].claim_token or ""
+        )
+
+        deleted = await storage.purge_published(outbox_clock() - timedelta(days=7))
+
+        assert deleted == 1
+        assert await storage.get(old_published.message_id) is None
+        for kept in (dead, failed, unsent, young_published):
+            assert await storage.get(kept.message_id) is not None, "only old published rows go"
+
+    async def test_a_purge_deletes_at_most_its_limit(
+        self, outbox_backend: Backend, outbox_clock: OffsetClock
+    ) -> None:
+        storage: IOutboxStorage = outbox_backend[0]
+        rows = [message() for _ in range(3)]
+        await save_committed(outbox_backend, *rows)
+        batch = await storage.claim_batch(10, lease_seconds=30)
+        await storage.mark_published([r.message_id for r in rows], batch[0].claim_token or "")
+        outbox_clock.advance(60)
+
+        assert await storage.purge_published(outbox_clock(), limit=2) == 2
+        assert await storage.purge_published(outbox_clock(), limit=2) == 1
+        assert sum((await storage.count_by_status()).values()) == 0
+
 
 class InboxStorageContract:
     """Needs a fixture ``inbox_backend`` -> ``(IInboxStorage, uow_factory)``."""
@@ -327,3 +376,33 @@ class InboxStorageContract:
 
         assert sorted(outcomes) in (["committed", "refused"], ["committed", "skipped"])
         assert await inbox.has_processed("m-1", "billing")
+
+    async def test_a_purge_forgets_old_records_and_still_catches_a_young_redelivery(
+        self, inbox_backend: Backend, outbox_clock: OffsetClock
+    ) -> None:
+        inbox: IInboxStorage = inbox_backend[0]
+        await inbox.mark_processed("m-old", "billing")
+        outbox_clock.advance(timedelta(days=15).total_seconds())
+        await inbox.mark_processed("m-young", "billing")
+        await inbox.mark_processed("m-young", "ordering")
+
+        deleted = await inbox.purge_processed(outbox_clock() - timedelta(days=14))
+
+        assert deleted == 1
+        assert not await inbox.has_processed("m-old", "billing")
+        assert await inbox.has_processed("m-young", "billing")
+        assert await inbox.has_processed("m-young", "ordering")
+        with pytest.raises(ConcurrencyError):  # a redelivered copy is still refused
+            await inbox.mark_processed("m-young", "billing")
+
+    async def test_an_inbox_purge_deletes_at_most_its_limit(
+        self, inbox_backend: Backend, outbox_clock: OffsetClock
+    ) -> None:
+        inbox: IInboxStorage = inbox_backend[0]
+        for n in range(3):
+            await inbox.mark_processed(f"m-{n}", "billing")
+        outbox_clock.advance(60)
+
+        assert await inbox.purge_processed(outbox_clock(), limit=2) == 2
+        assert await inbox.purge_processed(outbox_clock(), limit=2) == 1
+        assert await inbox.purge_processed(outbox_clock(), limit=2) == 0

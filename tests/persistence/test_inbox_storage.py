@@ -12,13 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from cqrs_ddd_core.adapters.sqlalchemy.inbox import SqlAlchemyInboxStorage
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from tests.messaging.contracts import Backend, InboxStorageContract
+from tests.messaging.support import OffsetClock
 
 
 @pytest.fixture
 def inbox_backend(
-    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    outbox_clock: OffsetClock,
 ) -> Backend:
-    return SqlAlchemyInboxStorage(engine), lambda: SqlAlchemyUnitOfWork(session_factory)
+    storage = SqlAlchemyInboxStorage(engine, clock=outbox_clock)
+    return storage, lambda: SqlAlchemyUnitOfWork(session_factory)
 
 
 class TestSqlAlchemyInboxStorage(InboxStorageContract):

@@ -26,7 +26,7 @@ from tests.persistence.conftest import DATABASES
 from tests.persistence.databases import sqlite_url
 from tests.warehouse.sql import WAREHOUSE_VERSIONS, warehouse_metadata
 
-CORE_TABLES = {"cqrs_outbox", "cqrs_inbox", "cqrs_locks"}
+CORE_TABLES = {"cqrs_outbox", "cqrs_inbox", "cqrs_locks", "cqrs_idempotency_keys"}
 
 
 @pytest.fixture(params=DATABASES)

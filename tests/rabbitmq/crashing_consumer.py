@@ -1,7 +1,8 @@
 """A consumer process whose handler kills the process on a message marked ``crash``.
 
 ``python -m tests.rabbitmq.crashing_consumer URL EXCHANGE QUEUE MAX_ATTEMPTS`` consumes
-``OrderCreated`` until it is killed; it prints ``handled <order_id>`` for every other message.
+the warehouse's ``ShipmentAnnounced`` until it is killed; it prints ``handled <shipment_id>``
+for every other message.
 The hard exit is what a segfault or an out-of-memory kill looks like to the broker: no ack, no
 reject, no goodbye - only a connection that disappears. `start` runs it for a test.
 """
@@ -44,9 +45,9 @@ async def main(url: str, exchange: str, queue_name: str, max_attempts: int) -> N
     async def handle(payload: dict[str, Any]) -> None:
         if payload.get("crash"):
             os._exit(CRASH_EXIT_CODE)
-        print(f"handled {payload['order_id']}", flush=True)
+        print(f"handled {payload['shipment_id']}", flush=True)
 
-    await consumer.subscribe("OrderCreated", handle, queue_name=queue_name)
+    await consumer.subscribe("ShipmentAnnounced", handle, queue_name=queue_name)
     print("consuming", flush=True)
     await asyncio.Event().wait()
 

@@ -107,6 +107,13 @@ NUL_REQUESTS = {
         {"account_id": NUL, "balance": "1"},
     ),
     "GET /accounts/{account_id}": ("billing", "GET", "/accounts/a%00b", None),
+    "GET /accounts/{account_id}/deposits/{deposit_id}": (
+        "billing",
+        "GET",
+        "/accounts/a/deposits/a%00b",
+        None,
+    ),
+    "GET /transfers/{transfer_id}": ("billing", "GET", "/transfers/a%00b", None),
     "GET /invoices?order_id": ("billing", "GET", "/invoices?order_id=a%00b", None),
     "GET /orders/{order_id}": ("ordering", "GET", "/orders/a%00b", None),
     "GET /orders?customer_id": ("ordering", "GET", "/orders?customer_id=a%00b", None),

@@ -17,7 +17,12 @@ from billing_service.application.commands import (
     TransferFundsCommand,
 )
 from billing_service.application.dtos import InvoiceDTO
-from billing_service.application.queries import GetAccountQuery, ListInvoicesQuery
+from billing_service.application.queries import (
+    GetAccountQuery,
+    GetDepositQuery,
+    GetTransferQuery,
+    ListInvoicesQuery,
+)
 from billing_service.domain.errors import AccountAlreadyExistsError, InsufficientFundsError
 from billing_service.domain.events import FundsTransferred, PaymentCaptured, PaymentFailed
 from cqrs_ddd_core.primitives.exceptions import NotFoundError
@@ -73,13 +78,27 @@ async def test_an_account_is_opened_once(billing: Billing) -> None:
     assert await balance(billing, "alice") == Decimal("10.00")
 
 
-async def test_a_deposit_returns_the_new_balance(billing: Billing) -> None:
+async def test_a_deposit_returns_its_id_and_can_be_read_back_by_it(billing: Billing) -> None:
     await open_accounts(billing, alice="10")
 
     response = await billing.mediator.send(DepositCommand(account_id="alice", amount="2.50"))
 
-    assert response.result == Decimal("12.50")
     assert await balance(billing, "alice") == Decimal("12.50")
+    query = GetDepositQuery(account_id="alice", deposit_id=response.result)
+    deposit = (await billing.mediator.send(query)).result
+    assert (deposit.deposit_id, deposit.amount, deposit.balance) == (
+        response.result,
+        Decimal("2.50"),
+        Decimal("12.50"),
+    )
+
+
+async def test_a_deposit_is_not_found_under_another_account(billing: Billing) -> None:
+    await open_accounts(billing, alice="10", bob="0")
+    response = await billing.mediator.send(DepositCommand(account_id="alice", amount="1"))
+
+    with pytest.raises(NotFoundError, match="Deposit"):
+        await billing.mediator.send(GetDepositQuery(account_id="bob", deposit_id=response.result))
 
 
 async def test_a_transfer_moves_money_between_two_accounts(billing: Billing) -> None:
@@ -92,6 +111,12 @@ async def test_a_transfer_moves_money_between_two_accounts(billing: Billing) -> 
     [event] = response.events
     assert isinstance(event, FundsTransferred)
     assert event.transfer_id == response.result
+    transfer = (await billing.mediator.send(GetTransferQuery(transfer_id=response.result))).result
+    assert (transfer.from_account, transfer.to_account, transfer.amount) == (
+        "alice",
+        "bob",
+        Decimal("40"),
+    )
     assert (await balance(billing, "alice"), await balance(billing, "bob")) == (
         Decimal("60.00"),
         Decimal("40.00"),

@@ -18,6 +18,7 @@ from billing_service import bootstrap
 from billing_service.application.commands import PayInvoiceCommand
 from cqrs_ddd_core.adapters.host.service import ServiceHost
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
+from tests.tokens import auth_headers
 
 Client = AsyncTestClient[Any]
 
@@ -89,7 +90,58 @@ async def test_a_deposit_answers_the_new_balance_and_version(client: Client) -> 
     response = await client.post("/accounts/alice/deposits", json={"amount": 0.2})
 
     assert response.status_code == 200
-    assert response.json() == {"account_id": "alice", "balance": "0.30", "version": 2}
+    deposit_id = response.json().pop("deposit_id")
+    assert response.json() == {
+        "account_id": "alice",
+        "balance": "0.30",
+        "version": 2,
+        "deposit_id": deposit_id,
+        "amount": "0.20",
+    }
+
+
+async def test_a_deposit_and_a_transfer_read_back_by_the_ids_they_answered(
+    client: Client,
+) -> None:
+    await open_account(client, "alice", "10")
+    await open_account(client, "bob", "0")
+    deposit_id = (
+        await client.post("/accounts/alice/deposits", json={"amount": "5"}, headers=auth_headers())
+    ).json()["deposit_id"]
+    transfer_id = (
+        await client.post(
+            "/transfers",
+            json={"from_account": "alice", "to_account": "bob", "amount": "3"},
+            headers=auth_headers(),
+        )
+    ).json()["transfer_id"]
+
+    deposit = await client.get(f"/accounts/alice/deposits/{deposit_id}", headers=auth_headers())
+    transfer = await client.get(f"/transfers/{transfer_id}", headers=auth_headers())
+
+    assert deposit.status_code == 200, deposit.text
+    assert (deposit.json()["amount"], deposit.json()["balance"]) == ("5.00", "15.00")
+    assert transfer.status_code == 200, transfer.text
+    assert {k: transfer.json()[k] for k in ("from_account", "to_account", "amount")} == {
+        "from_account": "alice",
+        "to_account": "bob",
+        "amount": "3.00",
+    }
+
+
+@pytest.mark.parametrize(
+    "path", ["/accounts/alice/deposits/nope", "/transfers/nope", "/accounts/bob/deposits/{id}"]
+)
+async def test_an_unknown_deposit_or_transfer_is_404(client: Client, path: str) -> None:
+    await open_account(client, "alice", "10")
+    await open_account(client, "bob", "0")
+    deposit_id = (
+        await client.post("/accounts/alice/deposits", json={"amount": "5"}, headers=auth_headers())
+    ).json()["deposit_id"]
+
+    response = await client.get(path.format(id=deposit_id), headers=auth_headers())
+
+    assert response.status_code == 404, response.text
 
 
 @pytest.mark.parametrize(("sent", "answered"), [("1E+1", "10.00"), (5, "5.00"), ("0.5", "0.50")])
@@ -241,7 +293,9 @@ async def test_the_openapi_schema_lists_the_routes(client: Client) -> None:
         "/accounts",
         "/accounts/{account_id}",
         "/accounts/{account_id}/deposits",
+        "/accounts/{account_id}/deposits/{deposit_id}",
         "/transfers",
+        "/transfers/{transfer_id}",
         "/invoices",
         "/health",
     } <= set(schema["paths"])

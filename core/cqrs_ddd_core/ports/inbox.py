@@ -15,12 +15,16 @@ Guide: docs/patterns/inbox-and-dead-letters.md.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import datetime
 
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 
 
 class IInboxStorage(ABC):
     """Processed message ids per consumer."""
+
+    async def verify(self) -> None:  # noqa: B027 - optional on purpose: memory needs nothing
+        """Raise when the storage cannot work at all (its table is missing); start-up calls it."""
 
     @abstractmethod
     async def has_processed(
@@ -42,4 +46,12 @@ class IInboxStorage(ABC):
         If another transaction committed the same record first, this one fails with
         `ConcurrencyError` - here or, at the latest, when it commits (and it rolls back);
         outside a unit of work it raises at once.
+        """
+
+    @abstractmethod
+    async def purge_processed(self, before: datetime, *, limit: int = 1000) -> int:
+        """Delete up to ``limit`` records made before ``before``; how many were deleted.
+
+        A message redelivered after its record is gone is processed again: see the rule in
+        `cqrs/outbox/retention.py` for how long records must be kept.
         """

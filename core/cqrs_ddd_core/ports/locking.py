@@ -62,6 +62,12 @@ class ILockStrategy(ABC):
     async def get_active_locks(self) -> list[LockInfo]:
         """Every unexpired lock, for diagnostics and tests."""
 
+    async def verify(self) -> None:  # noqa: B027 - optional on purpose: most need nothing
+        """Raise when the strategy cannot work at all (its table is missing); start-up calls it.
+
+        Nothing by default: only a strategy with something to be missing checks.
+        """
+
     async def aclose(self) -> None:  # noqa: B027 - optional on purpose: most own nothing
         """Close what the strategy owns (connections); nothing by default.
 

@@ -124,6 +124,9 @@ class OutboxMessage:
 class IOutboxStorage(ABC):
     """Where outbox rows live. Every method is atomic on its own."""
 
+    async def verify(self) -> None:  # noqa: B027 - optional on purpose: memory needs nothing
+        """Raise when the storage cannot work at all (its table is missing); start-up calls it."""
+
     @abstractmethod
     async def save(
         self, messages: Sequence[OutboxMessage], *, uow: UnitOfWork | None = None
@@ -187,3 +190,11 @@ class IOutboxStorage(ABC):
         counts = await self.count_by_status()
         waiting = sum(counts[s] for s in (OutboxStatus.PENDING, OutboxStatus.CLAIMED))
         return waiting + counts[OutboxStatus.FAILED], None
+
+    @abstractmethod
+    async def purge_published(self, before: datetime, *, limit: int = 1000) -> int:
+        """Delete up to ``limit`` published rows whose ``published_at`` is before ``before``.
+
+        Returns how many were deleted. Pending, claimed, failed and dead rows are never
+        touched: only a row whose message has left is history. See `cqrs/outbox/retention.py`.
+        """

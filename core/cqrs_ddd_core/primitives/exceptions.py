@@ -122,6 +122,19 @@ class UnitOfWorkError(CQRSDDDError):
     """The unit of work was used outside its life (after commit/rollback, or read-only)."""
 
 
+class MissingTableError(CQRSDDDError):
+    """A table an adapter needs is not in its database: the migrations were not run there."""
+
+    def __init__(self, table: str, owner: str) -> None:
+        self.table = table
+        self.owner = owner
+        super().__init__(
+            f"{owner} needs the table {table!r}, which its database does not have: run the "
+            f"migrations first (cqrs_ddd_core.adapters.sqlalchemy.migrate.upgrade, or "
+            f"`python -m cqrs_ddd_core.adapters.sqlalchemy.migrate URL`)"
+        )
+
+
 # --- Locking -----------------------------------------------------------------------------
 
 

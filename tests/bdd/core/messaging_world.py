@@ -10,6 +10,11 @@ steps; "eventually" steps poll with a deadline.
 
 Only the steps several messaging features use are here (outbox, inbox, consumers, dead
 letters, routing); each feature's own steps are in its test module.
+
+The words of the features: the warehouse's news has names (`NEWS`: "the announcement" of a
+shipment is the ``ShipmentAnnounced`` event, published on the topic of that name); "in the
+books" is committed; "a tracking number" a correlation id, "the reference of the request"
+its causation id.
 """
 
 from __future__ import annotations
@@ -48,6 +53,15 @@ from tests.warehouse.messaging import (
     ShipmentNoted,
     StorefrontShipment,
 )
+
+NEWS = {
+    "announcement": "ShipmentAnnounced",
+    "announcements": "ShipmentAnnounced",
+    "thank-you note": "SupplierThanked",
+    "log note": "ShipmentNoted",
+    "stock count": "StockCounted",
+}
+"""The scenarios' words for the warehouse's news -> the event's name, which is its topic."""
 
 
 @dataclass
@@ -188,7 +202,7 @@ def warehouse_with_outbox(messaging: Messaging) -> None:
     build_warehouse(messaging, outbox, routed=False)  # the spec's OutboxMiddleware(outbox)
 
 
-@given("a storefront consumer with an inbox")
+@given("a storefront that lists each announced shipment for sale, keeping an inbox")
 def storefront_consumer(messaging: Messaging) -> None:
     new_storefront_consumer(messaging, messaging.listing)
 
@@ -212,14 +226,20 @@ def registers_shipment(messaging: Messaging, shipment_id: str) -> None:
 
 
 @when(
-    parsers.parse('registering shipment "{shipment_id}" fails after its handler wrote the shipment')
+    parsers.parse(
+        'registering shipment "{shipment_id}" fails after the clerk noted the shipment down'
+    )
 )
 def registering_fails(messaging: Messaging, shipment_id: str) -> None:
     register(messaging, shipment_id, "raise")
     assert messaging.error is not None
 
 
-@when(parsers.parse('the broker delivers "{topic}" of shipment "{shipment_id}"'))
+@when(parsers.parse('the broker delivers the {news} of shipment "{shipment_id}"'))
+def delivers_news_once(messaging: Messaging, news: str, shipment_id: str) -> None:
+    delivers_once(messaging, NEWS[news], shipment_id)
+
+
 def delivers_once(messaging: Messaging, topic: str, shipment_id: str) -> None:
     event = ShipmentAnnounced(
         shipment_id=shipment_id,
@@ -233,6 +253,15 @@ def delivers_once(messaging: Messaging, topic: str, shipment_id: str) -> None:
 
 
 # --- Then ----------------------------------------------------------------------------------
+
+
+@then(
+    parsers.parse(
+        'the broker eventually receives the {news} of shipment "{shipment_id}" exactly once'
+    )
+)
+def broker_receives_news_once(messaging: Messaging, news: str, shipment_id: str) -> None:
+    broker_receives_once(messaging, NEWS[news], shipment_id)
 
 
 @then(

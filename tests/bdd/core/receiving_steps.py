@@ -28,7 +28,9 @@ class World:
 
     @property
     def the_warehouse(self) -> Warehouse:
-        assert self.warehouse is not None, "no warehouse yet: start with 'Given a warehouse ...'"
+        assert self.warehouse is not None, (
+            "no warehouse yet: start with 'Given a warehouse whose front desk ...'"
+        )
         return self.warehouse
 
 
@@ -37,7 +39,7 @@ def world() -> World:
     return World()
 
 
-@given("a warehouse whose mediator logs every message")
+@given("a warehouse whose front desk keeps a log of every request")
 def a_warehouse(world: World) -> None:
     world.warehouse = build_warehouse()
     logger = logging.getLogger("warehouse")
@@ -58,24 +60,32 @@ def receive_failing(world: World, run: Run, shipment_id: str) -> None:
     world.error = caught.value
 
 
-@then(parsers.parse('shipment "{shipment_id}" is committed'))
+@then(parsers.parse('shipment "{shipment_id}" is in the books'))
 def shipment_committed(world: World, shipment_id: str) -> None:
     assert shipment_id in world.the_warehouse.committed("shipments")
 
 
-@then(parsers.parse("exactly {count:d} unit of work was opened and committed once"))
+@then(parsers.parse("the request was {count:d} piece of work, written to the books once"))
 def one_uow(world: World, count: int) -> None:
     assert len(world.the_warehouse.journal.opened) == count
     assert world.the_warehouse.journal.commits == 1
 
 
-@then(parsers.parse('the caller got the error "{text}"'))
-def caller_got(world: World, text: str) -> None:
+FAILING_STAGES = {
+    "the clerk receiving the shipment": "handler",
+    "putting the goods away": "nested",
+    "the stock list": "event_handler",
+}
+"""Who failed, in the scenarios' words -> the `Faults` stage that raised."""
+
+
+@then(parsers.parse("the caller hears that {who} failed"))
+def caller_hears_who_failed(world: World, who: str) -> None:
     assert world.error is not None
-    assert text in str(world.error)
+    assert f"injected fault in the {FAILING_STAGES[who]}" in str(world.error)
 
 
-@then("nothing is committed")
+@then("nothing is in the books")
 def nothing_committed(world: World) -> None:
     assert world.the_warehouse.committed("shipments") == []
     assert world.the_warehouse.committed("putaways") == []

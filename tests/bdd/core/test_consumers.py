@@ -1,6 +1,9 @@
 """Scenarios: features/core/consumers.feature - an event crosses into another context's class.
 
 Shared steps (the warehouse, the storefront consumer, registering a shipment): messaging_world.py.
+The words of the feature: a storefront worker is a replica of the storefront's consumer (one
+queue), the auditor a consumer with a queue of its own, "its own idea of a shipment" the
+storefront's event class, a tracking number a correlation id.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from tests.warehouse.messaging import ListStockOnShipment, StorefrontShipment
 scenarios("core/consumers.feature")
 
 
-@given(parsers.parse("{count:d} storefront replicas consuming one queue"))
+@given(parsers.parse("{count:d} storefront workers taking from one queue"))
 def storefront_replicas(messaging: Messaging, count: int) -> None:
     for replica in range(count):
         handler = ListStockOnShipment(delay=0.002, replica=replica)
@@ -29,7 +32,7 @@ def storefront_replicas(messaging: Messaging, count: int) -> None:
         new_storefront_consumer(messaging, handler)
 
 
-@given("an audit consumer on a queue of its own")
+@given("an auditor with a queue of its own")
 def audit_consumer(messaging: Messaging) -> None:
     async def record(payload: dict[str, Any]) -> None:
         messaging.audit.append(payload)
@@ -56,14 +59,14 @@ def eventually_listed(messaging: Messaging, shipment_id: str, quantity: int) -> 
     assert listing["quantity"] == quantity
 
 
-@then("the storefront read the event into its own model of a shipment")
+@then("the storefront read the announcement into its own idea of a shipment")
 def storefront_class(messaging: Messaging) -> None:
     assert [type(e) for e in messaging.listing.seen] == [StorefrontShipment]
 
 
 @then(
     parsers.parse(
-        "the listing carries the correlation id of the command that registered "
+        "the listing carries the tracking number of the request that registered "
         'shipment "{shipment_id}"'
     )
 )
@@ -83,12 +86,12 @@ def all_listed_once(messaging: Messaging, count: int) -> None:
         assert len(messaging.listings_of(f"s-{i}")) == 1
 
 
-@then("both storefront replicas handled some of them")
+@then("both storefront workers listed some of them")
 def both_replicas(messaging: Messaging) -> None:
     assert all(replica.calls > 0 for replica in messaging.replicas)
 
 
-@then(parsers.parse("the audit consumer eventually saw all {count:d} shipments"))
+@then(parsers.parse("the auditor eventually saw each of the {count:d} shipments once"))
 def audit_saw_all(messaging: Messaging, count: int) -> None:
     wait_until(messaging, lambda: len(messaging.audit) >= count, "the audit copies")
     messaging.run(messaging.broker.drain)

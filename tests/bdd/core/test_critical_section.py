@@ -1,4 +1,9 @@
-"""Scenarios: features/core/critical_section.feature (CriticalSection over InMemoryLockStrategy)."""
+"""Scenarios: features/core/critical_section.feature (CriticalSection over InMemoryLockStrategy).
+
+The words of the feature: a clerk is a session (its name is the ``session_id``), "shelf "A1""
+the resource ``Shelf:A1`` and "shipment "s-123"" ``Shipment:s-123``; "must unlock twice" is a
+lock held twice by the same session (re-entered); "for at most 0.2 seconds" a ttl.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +22,13 @@ from tests.conftest import Run
 scenarios("core/critical_section.feature")
 
 
-def resources(names: str) -> list[ResourceIdentifier]:
-    """``"Account:123, Account:456"`` -> two identifiers, in the order written."""
-    return [ResourceIdentifier(*name.strip().split(":", 1)) for name in names.split(",")]
+KINDS = {"shelf": "Shelf", "shelves": "Shelf", "shipment": "Shipment"}
+TIMES = {"once": 1, "twice": 2}
+
+
+def resources(kind: str, names: str) -> list[ResourceIdentifier]:
+    """``("shelves", "B2, A1")`` -> ``[Shelf:B2, Shelf:A1]``, in the order written."""
+    return [ResourceIdentifier(KINDS[kind], name.strip()) for name in names.split(",")]
 
 
 @dataclass
@@ -29,6 +38,8 @@ class World:
     finished: int = 0
     most_inside: int = 0
     error: LockAcquisitionError | None = None
+    refused: str | None = None
+    """The clerk whose attempt raised ``error``."""
     vanished: tuple[ResourceIdentifier, str] | None = None
 
     @property
@@ -42,22 +53,24 @@ def world() -> World:
     return World()
 
 
-@given("an in-memory lock strategy")
+@given("locks kept in memory")
 def an_in_memory_lock_strategy(world: World) -> None:
     world.locks = InMemoryLockStrategy()
 
 
-@given(parsers.parse('session "{session}" is inside a section over "{names}"'))
-@when(parsers.parse('session "{session}" enters a section over "{names}" again'))
-def session_enters(world: World, run: Run, session: str, names: str) -> None:
-    section = CriticalSection(resources(names), world.strategy, timeout=1.0, session_id=session)
+@given(parsers.parse('clerk "{session}" has locked {kind} "{names}"'))
+@when(parsers.parse('clerk "{session}" locks {kind} "{names}" again'))
+def session_enters(world: World, run: Run, session: str, kind: str, names: str) -> None:
+    section = CriticalSection(
+        resources(kind, names), world.strategy, timeout=1.0, session_id=session
+    )
     run(section.acquire)
     world.sections.append(section)
 
 
-@given(parsers.parse('a holder took "{name}" with a ttl of {ttl:g} seconds and vanished'))
-def a_holder_vanished(world: World, run: Run, name: str, ttl: float) -> None:
-    [resource] = resources(name)
+@given(parsers.parse('a clerk locked {kind} "{name}" for at most {ttl:g} seconds and vanished'))
+def a_holder_vanished(world: World, run: Run, kind: str, name: str, ttl: float) -> None:
+    [resource] = resources(kind, name)
 
     async def take() -> str:
         return await world.strategy.acquire(resource, timeout=1.0, ttl=ttl, session_id="gone")
@@ -67,7 +80,8 @@ def a_holder_vanished(world: World, run: Run, name: str, ttl: float) -> None:
 
 @when(
     parsers.parse(
-        '{n:d} sections over "{first}" and {m:d} over "{second}" run at once, each awaiting inside'
+        '{n:d} clerks lock shelves "{first}" and {m:d} lock shelves "{second}", all at once, '
+        "each working a moment inside"
     )
 )
 def opposite_sections(world: World, run: Run, n: int, first: str, m: int, second: str) -> None:
@@ -75,7 +89,7 @@ def opposite_sections(world: World, run: Run, n: int, first: str, m: int, second
 
     async def section(names: str) -> None:
         nonlocal inside
-        async with CriticalSection(resources(names), world.strategy, timeout=10.0):
+        async with CriticalSection(resources("shelves", names), world.strategy, timeout=10.0):
             inside += 1
             world.most_inside = max(world.most_inside, inside)
             await asyncio.sleep(0.001)
@@ -89,97 +103,103 @@ def opposite_sections(world: World, run: Run, n: int, first: str, m: int, second
     run(all_at_once)
 
 
-@when(parsers.parse('a section is entered over "{names}"'))
-def a_section_is_entered(world: World, run: Run, names: str) -> None:
-    section = CriticalSection(resources(names), world.strategy)
+@when(parsers.parse('a clerk locks {kind} "{names}"'))
+def a_section_is_entered(world: World, run: Run, kind: str, names: str) -> None:
+    section = CriticalSection(resources(kind, names), world.strategy)
     run(section.acquire)
     world.sections.append(section)
 
 
 @when(
     parsers.parse(
-        'session "{session}" tries a section over "{names}" with a timeout of {timeout:g} seconds'
+        'clerk "{session}" tries to lock {kind} "{names}", waiting at most {timeout:g} seconds'
     )
 )
-def session_tries(world: World, run: Run, session: str, names: str, timeout: float) -> None:
+def session_tries(
+    world: World, run: Run, session: str, kind: str, names: str, timeout: float
+) -> None:
     async def attempt() -> None:
         async with CriticalSection(
-            resources(names), world.strategy, timeout=timeout, session_id=session
+            resources(kind, names), world.strategy, timeout=timeout, session_id=session
         ):
             raise AssertionError("the section must not be entered")
 
     with pytest.raises(LockAcquisitionError) as caught:
         run(attempt)
     world.error = caught.value
+    world.refused = session
 
 
-@when(
-    parsers.parse(
-        'session "{session}" enters a section over "{names}" waiting up to {timeout:g} seconds'
+@when(parsers.parse('clerk "{session}" locks {kind} "{names}", waiting up to {timeout:g} seconds'))
+def session_waits_for(
+    world: World, run: Run, session: str, kind: str, names: str, timeout: float
+) -> None:
+    section = CriticalSection(
+        resources(kind, names), world.strategy, timeout=timeout, session_id=session
     )
-)
-def session_waits_for(world: World, run: Run, session: str, names: str, timeout: float) -> None:
-    section = CriticalSection(resources(names), world.strategy, timeout=timeout, session_id=session)
     run(section.acquire)
     world.sections.append(section)
 
 
-@when("the inner section exits")
-@when("the outer section exits")
-def the_last_section_exits(world: World, run: Run) -> None:
-    run(world.sections.pop().release)
+@when(parsers.parse('clerk "{session}" unlocks it once'))
+@when(parsers.parse('clerk "{session}" unlocks it again'))
+def the_last_section_exits(world: World, run: Run, session: str) -> None:
+    section = world.sections.pop()
+    assert section.session_id == session
+    run(section.release)
 
 
-@then(parsers.parse("all {n:d} sections finished"))
+@then(parsers.parse("all {n:d} clerks finished"))
 def all_finished(world: World, n: int) -> None:
     assert world.finished == n
 
 
-@then("no two sections were ever inside at once")
+@then("no two clerks were ever working on the shelves at the same time")
 def never_two_inside(world: World) -> None:
     assert world.most_inside == 1
 
 
-@then("no lock is held")
+@then("nothing is locked")
 def no_lock_is_held(world: World, run: Run) -> None:
     assert run(world.strategy.get_active_locks) == []
 
 
-@then(parsers.parse('it holds exactly "{names}"'))
-def it_holds_exactly(world: World, run: Run, names: str) -> None:
+@then(parsers.parse('the clerk holds exactly the locks of {kind} "{names}", in that sequence'))
+def it_holds_exactly(world: World, run: Run, kind: str, names: str) -> None:
     section = world.sections[-1]
-    assert section.resources == resources(names)
-    assert list(section.tokens) == resources(names)
+    assert section.resources == resources(kind, names)
+    assert list(section.tokens) == resources(kind, names)
     held = [lock.resource for lock in run(world.strategy.get_active_locks)]
-    assert sorted(held) == resources(names)
+    assert sorted(held) == resources(kind, names)
 
 
-@then(parsers.parse('"{name}" is held {holds:d} time by session "{session}"'))
-@then(parsers.parse('"{name}" is held {holds:d} times by session "{session}"'))
-def is_held(world: World, run: Run, name: str, holds: int, session: str) -> None:
-    [lock] = [lock for lock in run(world.strategy.get_active_locks) if str(lock.resource) == name]
-    assert (lock.holds, lock.session_id) == (holds, session)
+@then(parsers.parse('clerk "{session}" must unlock {kind} "{name}" {times} before it is free'))
+def is_held(world: World, run: Run, session: str, kind: str, name: str, times: str) -> None:
+    [resource] = resources(kind, name)
+    [lock] = [lock for lock in run(world.strategy.get_active_locks) if lock.resource == resource]
+    assert (lock.holds, lock.session_id) == (TIMES[times], session)
 
 
-@then(parsers.parse('the section is refused for "{name}" after {timeout:g} seconds'))
-def refused_for(world: World, name: str, timeout: float) -> None:
+@then(parsers.parse('clerk "{session}" is refused {kind} "{name}" after {timeout:g} seconds'))
+def refused_for(world: World, session: str, kind: str, name: str, timeout: float) -> None:
     assert world.error is not None
-    assert str(world.error.resource) == name
+    assert world.refused == session
+    assert world.error.resource == resources(kind, name)[0]
     assert world.error.timeout == timeout
 
 
-@then(parsers.parse('the reason names session "{session}"'))
+@then(parsers.parse('the refusal names clerk "{session}"'))
 def the_reason_names(world: World, session: str) -> None:
     assert world.error is not None
     assert f"session {session!r}" in world.error.reason
 
 
-@then(parsers.parse('only "{name}" is held'))
-def only_is_held(world: World, run: Run, name: str) -> None:
-    assert [str(lock.resource) for lock in run(world.strategy.get_active_locks)] == [name]
+@then(parsers.parse('only {kind} "{name}" is locked'))
+def only_is_held(world: World, run: Run, kind: str, name: str) -> None:
+    assert [lock.resource for lock in run(world.strategy.get_active_locks)] == resources(kind, name)
 
 
-@then("the vanished holder can no longer release it")
+@then("the vanished clerk can no longer unlock it")
 def the_vanished_holder_cannot_release(world: World, run: Run) -> None:
     assert world.vanished is not None
     resource, token = world.vanished

@@ -6,11 +6,15 @@ scenario runs on a real RabbitMQ with consumers as processes that die: each cons
 it hard-exit in the middle of handling. The "supervisor" step restarts it each time it dies, as
 systemd or Kubernetes would, and stops once the message is dead-lettered (or after twice as
 many restarts as the consumer allows attempts: a loop).
+
+The words of the feature: a storefront worker is a consumer, "delivered again" redelivered; the
+reasons are said in words, and `expected_reason` gives the text the dead letter must contain.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,27 +26,44 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from cqrs_ddd_core.adapters.rabbitmq import RabbitMQConsumer, RabbitMQPublisher
 from cqrs_ddd_core.adapters.rabbitmq.dead_letters import DeadLetter
 from tests.bdd.core.messaging_world import *  # noqa: F403 - the steps are fixtures pytest-bdd finds by name
-from tests.bdd.core.messaging_world import Messaging, wait_until
+from tests.bdd.core.messaging_world import NEWS, Messaging, wait_until
 from tests.conftest import Run
 from tests.rabbitmq import crashing_consumer
 
 scenarios("core/dead_letters.feature")
 
 POISON: dict[str, tuple[str, dict[str, Any]]] = {
-    "an event of a type the storefront never heard of": (
+    "news that a shipment was teleported": (
         "ShipmentTeleported",
         {"event_type": "ShipmentTeleported", "shipment_id": "s-1"},
     ),
-    "an announced shipment without its shipment id": (
+    "an announcement without its shipment number": (
         "ShipmentAnnounced",
         {"event_type": "ShipmentAnnounced", "quantity": 100},
     ),
-    "a message that does not say which event it is": (
+    "a message that does not say what news it is": (
         "ShipmentAnnounced",
         {"shipment_id": "s-1", "quantity": 100},
     ),
 }
 """The scenario's words for each poison message: (topic, payload)."""
+
+REASONS = {
+    "the storefront knows no news of that kind": "unknown event type 'ShipmentTeleported'",
+    "the shipment number is missing": (
+        "Invalid payload for 'ShipmentAnnounced': bad field(s) shipment_id"
+    ),
+    "the message does not say what news it is": "message has no 'event_type'",
+    "the broker could not be reached": "ConnectionError",
+}
+"""The scenarios' reasons -> the text the dead letter's reason must contain."""
+
+
+def expected_reason(reason: str) -> str:
+    failed = re.fullmatch(r'listing failed with "(?P<text>.*)"', reason)
+    if failed is not None:
+        return f"RuntimeError: {failed['text']}"  # the handler's exception, by class
+    return REASONS[reason]
 
 
 # --- poison and failing messages -----------------------------------------------------------
@@ -61,7 +82,7 @@ def delivers_poison(messaging: Messaging, message: str) -> None:
     messaging.run(messaging.broker.drain)
 
 
-@when("the broker comes back and the dead message is re-driven")
+@when("the broker comes back and the dead announcement is sent again")
 def broker_back_and_redrive(messaging: Messaging) -> None:
     messaging.broker.bring_up()
     outbox = messaging.outboxes[0]
@@ -71,15 +92,15 @@ def broker_back_and_redrive(messaging: Messaging) -> None:
 
 @then(
     parsers.re(
-        r"the message is dead-lettered after (?P<count>\d+) deliver(y|ies) with a reason "
-        r'containing "(?P<reason>.*)"'
+        r"the message is dead-lettered after (?P<count>\d+) deliver(y|ies), because "
+        r"(?P<reason>.*)"
     ),
     converters={"count": int},
 )
 def dead_lettered(messaging: Messaging, count: int, reason: str) -> None:
     [dead] = messaging.broker.dead_letters("storefront")
     assert dead.deliveries == count
-    assert reason in dead.reason, dead.reason
+    assert expected_reason(reason) in dead.reason, dead.reason
 
 
 @then("nothing is listed")
@@ -95,7 +116,8 @@ def attempted(messaging: Messaging, count: int) -> None:
 
 @then(
     parsers.parse(
-        'the dead letter keeps the message id and the correlation id of shipment "{shipment_id}"'
+        "the dead letter keeps the announcement whole, with its own number and the tracking "
+        'number of shipment "{shipment_id}"'
     )
 )
 def dead_letter_ids(messaging: Messaging, shipment_id: str) -> None:
@@ -108,11 +130,14 @@ def dead_letter_ids(messaging: Messaging, shipment_id: str) -> None:
 
 @then(
     parsers.parse(
-        'the outbox eventually lists the "{topic}" of shipment "{shipment_id}" as dead with an '
-        'error containing "{error}"'
+        'the outbox eventually lists the {news} of shipment "{shipment_id}" as dead after '
+        "{tries:d} tries, because {reason}"
     )
 )
-def outbox_lists_dead(messaging: Messaging, topic: str, shipment_id: str, error: str) -> None:
+def outbox_lists_dead(
+    messaging: Messaging, news: str, shipment_id: str, tries: int, reason: str
+) -> None:
+    topic, error = NEWS[news], expected_reason(reason)
     outbox = messaging.outboxes[0]
 
     async def dead_listed() -> bool:
@@ -121,7 +146,7 @@ def outbox_lists_dead(messaging: Messaging, topic: str, shipment_id: str, error:
     wait_until(messaging, dead_listed, "the row died")
     [dead] = messaging.run(outbox.list_dead)
     assert (dead.topic, dead.payload["shipment_id"]) == (topic, shipment_id)
-    assert dead.attempts == 3
+    assert dead.attempts == tries
     assert dead.last_error is not None
     assert error in dead.last_error
 
@@ -181,7 +206,7 @@ def crash_loop(rabbitmq_url: str, run: Run) -> Iterator[CrashLoop]:
     loop = CrashLoop(
         url=rabbitmq_url,
         exchange=exchange,
-        queue_name=f"{names}.billing",
+        queue_name=f"{names}.storefront",
         publisher=RabbitMQPublisher(rabbitmq_url, exchange),
         observer=RabbitMQConsumer(rabbitmq_url, exchange),
     )
@@ -193,8 +218,8 @@ def crash_loop(rabbitmq_url: str, run: Run) -> Iterator[CrashLoop]:
 
 @given(
     parsers.parse(
-        "a consumer process on RabbitMQ that dies while handling a crashing message, "
-        "allowed {attempts:d} attempts"
+        "a storefront worker on RabbitMQ, a program of its own that dies while handling a "
+        "crashing announcement, allowed {attempts:d} attempts"
     )
 )
 def _consumer_process(crash_loop: CrashLoop, run: Run, attempts: int) -> None:
@@ -202,43 +227,47 @@ def _consumer_process(crash_loop: CrashLoop, run: Run, attempts: int) -> None:
     run(crash_loop.start)
 
 
-@when(parsers.parse('the broker delivers a crashing message "{message}"'))
-def _crashing_message(crash_loop: CrashLoop, run: Run, message: str) -> None:
-    # The crashing consumer process consumes "OrderCreated" and names a message by order_id.
-    payload = {"event_type": "OrderCreated", "order_id": message, "crash": True}
-    run(crash_loop.publisher.publish, "OrderCreated", payload)
+@when(parsers.parse('the broker delivers a crashing announcement of shipment "{shipment_id}"'))
+def _crashing_message(crash_loop: CrashLoop, run: Run, shipment_id: str) -> None:
+    # The crashing consumer process names the message it handled by its shipment_id.
+    payload = {"event_type": "ShipmentAnnounced", "shipment_id": shipment_id, "crash": True}
+    run(crash_loop.publisher.publish, "ShipmentAnnounced", payload)
 
 
-@when("a supervisor restarts the consumer each time it dies")
+@when("a supervisor restarts the worker each time it dies")
 def _supervisor(crash_loop: CrashLoop, run: Run) -> None:
     run(crash_loop.supervise)
 
 
-@then(parsers.parse("the consumer died {times:d} times"))
+@then(parsers.parse("the worker died {times:d} times"))
 def _died(crash_loop: CrashLoop, times: int) -> None:
     assert crash_loop.exit_codes == [crashing_consumer.CRASH_EXIT_CODE] * times
 
 
 @then(
     parsers.parse(
-        'message "{message}" is dead-lettered after {attempts:d} attempts '
-        'with a reason containing "{reason}"'
+        'the announcement of shipment "{shipment_id}" is dead-lettered after {attempts:d} '
+        "attempts, because the last one was lost with the worker handling it"
     )
 )
 def _dead_lettered_as_lost(
-    crash_loop: CrashLoop, run: Run, message: str, attempts: int, reason: str
+    crash_loop: CrashLoop, run: Run, shipment_id: str, attempts: int
 ) -> None:
     [letter] = run(crash_loop.dead_letters)
-    assert letter.payload["order_id"] == message
+    assert letter.payload["shipment_id"] == shipment_id
     assert letter.attempts == attempts
+    reason = (
+        f"DeliveryLostError: attempt {attempts} was never settled: "
+        "the consumer handling it was lost"
+    )
     assert reason in letter.reason, letter.reason
 
 
-@then(parsers.parse('the consumer that outlived it handles message "{message}"'))
+@then(parsers.parse('the worker that outlived it handles the announcement of shipment "{message}"'))
 def _outlived(crash_loop: CrashLoop, run: Run, message: str) -> None:
     async def handled() -> str:
         await crash_loop.publisher.publish(
-            "OrderCreated", {"event_type": "OrderCreated", "order_id": message}
+            "ShipmentAnnounced", {"event_type": "ShipmentAnnounced", "shipment_id": message}
         )
         assert crash_loop.process is not None
         assert crash_loop.process.stdout is not None

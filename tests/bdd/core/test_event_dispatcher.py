@@ -1,6 +1,8 @@
 """Scenarios: features/core/event_dispatcher.feature - the warehouse's "shipment received" event.
 
 Its handlers are recorders; one is flaky (the label printer is unavailable a few times).
+The words of the feature: a listener is an event handler, "told again" a retry, the
+supervisor the `on_error` hook.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def _recorder(desk: Desk, name: str):  # type: ignore[no-untyped-def]
 
 @given(
     parsers.parse(
-        'a dispatcher with handlers "{a}" at priority {pa:d}, "{b}" at priority {pb:d} '
+        'the news of an arrival goes to "{a}" at priority {pa:d}, "{b}" at priority {pb:d} '
         'and "{c}" at priority {pc:d}'
     )
 )
@@ -53,7 +55,7 @@ def three_handlers(desk: Desk, a: str, pa: int, b: str, pb: int, c: str, pc: int
         desk.dispatcher.register(ShipmentReceived, _recorder(desk, name), priority=priority)
 
 
-@given(parsers.parse("a dispatcher that retries a handler up to {retries:d} times"))
+@given(parsers.parse("a listener that stumbles is told again up to {retries:d} times"))
 def retrying_dispatcher(desk: Desk, retries: int) -> None:
     desk.dispatcher = EventDispatcher(max_retries=retries, retry_delay=0.001)
     desk.dispatcher.add_hooks(
@@ -61,7 +63,7 @@ def retrying_dispatcher(desk: Desk, retries: int) -> None:
     )
 
 
-@given(parsers.parse("a handler that fails {failures:d} times before it succeeds"))
+@given(parsers.parse("a label printer that jams {failures:d} times before it prints"))
 def flaky_handler(desk: Desk, failures: int) -> None:
     async def flaky(event: ShipmentReceived) -> None:
         desk.attempts += 1
@@ -71,12 +73,12 @@ def flaky_handler(desk: Desk, failures: int) -> None:
     desk.dispatcher.register(ShipmentReceived, flaky)
 
 
-@when("a shipment is received and its event dispatched")
+@when("a shipment arrives and the news is passed on")
 def dispatch(desk: Desk, run: Run) -> None:
     run(desk.dispatcher.dispatch, received())
 
 
-@when("a shipment is received and its event dispatched expecting an error")
+@when("a shipment arrives and the news is passed on, expecting a complaint")
 def dispatch_failing(desk: Desk, run: Run) -> None:
     with pytest.raises(ConnectionError) as caught:
         run(
@@ -86,22 +88,22 @@ def dispatch_failing(desk: Desk, run: Run) -> None:
     desk.error = caught.value
 
 
-@then(parsers.parse('the handlers ran in the order "{order}"'))
+@then(parsers.parse('they heard it one after the other: "{order}"'))
 def ran_in_order(desk: Desk, order: str) -> None:
     assert desk.calls == [name.strip() for name in order.split(",")]
 
 
-@then(parsers.parse("the handler was attempted {count:d} times"))
+@then(parsers.parse("the label printer was told {count:d} times"))
 def attempted(desk: Desk, count: int) -> None:
     assert desk.attempts == count
 
 
-@then(parsers.parse("the error hook saw attempts {first:d} and {second:d}"))
+@then(parsers.parse("the supervisor heard of the jams at tries {first:d} and {second:d}"))
 def error_hook_saw(desk: Desk, first: int, second: int) -> None:
     assert desk.error_attempts == [first, second]
 
 
-@then(parsers.parse('the error "{text}" surfaced after {count:d} attempts'))
+@then(parsers.parse('the complaint "{text}" came after {count:d} tries'))
 def surfaced(desk: Desk, text: str, count: int) -> None:
     assert desk.error is not None
     assert text in str(desk.error)

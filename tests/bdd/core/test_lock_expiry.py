@@ -10,6 +10,9 @@ shelf's optimistic ``version`` in the ``UPDATE ... WHERE version = :read``.
 The warehouse's shelves (tests/warehouse/) are read and written in separate transactions (as
 the lock stress workload does): the lock alone is meant to keep writers apart, which is exactly
 the trust a pause betrays.
+
+The words of the feature: a clerk is a holder, "freezes" a blocked event loop, "for at most
+0.3 seconds" the lock's ttl, "writes it to the books" commits.
 """
 
 from __future__ import annotations
@@ -96,8 +99,8 @@ def world(tmp_path: Path, portal: BlockingPortal, holder_a_loop: BlockingPortal)
         holder.call(holder.engine.dispose)
 
 
-def resource(name: str) -> ResourceIdentifier:
-    return ResourceIdentifier(*name.split(":", 1))
+def resource(shelf_id: str) -> ResourceIdentifier:
+    return shelf_lock(shelf_id)
 
 
 @given(parsers.parse('shelf "{shelf_id}" holds {quantity:d} units in the database'))
@@ -116,7 +119,7 @@ def a_shelf(world: World, portal: BlockingPortal, shelf_id: str, quantity: int) 
     portal.call(stock_shelf)
 
 
-@given("two holders with locks in the same Redis")
+@given("two clerks, each on a computer of its own, sharing locks kept in Redis")
 def two_holders(
     world: World,
     portal: BlockingPortal,
@@ -139,7 +142,7 @@ def two_holders(
 
 @given(
     parsers.parse(
-        'holder "{name}" locked "{lock}" with a ttl of {ttl:g} seconds and read its count'
+        'clerk "{name}" locked shelf "{lock}" for at most {ttl:g} seconds and read its count'
     )
 )
 def locked_and_read(world: World, name: str, lock: str, ttl: float) -> None:
@@ -155,7 +158,7 @@ def locked_and_read(world: World, name: str, lock: str, ttl: float) -> None:
     holder.call(lock_and_read)
 
 
-@when(parsers.parse('holder "{name}"\'s event loop stalls'))
+@when(parsers.parse('clerk "{name}" freezes'))
 def event_loop_stalls(world: World, name: str) -> None:
     async def stall() -> None:
         world.stalled.set()
@@ -167,7 +170,11 @@ def event_loop_stalls(world: World, name: str) -> None:
     assert world.stalled.wait(timeout=WAIT)
 
 
-@when(parsers.parse('holder "{name}" locks "{lock}", takes {amount:d} and commits'))
+@when(
+    parsers.parse(
+        'clerk "{name}" locks shelf "{lock}", takes {amount:d} and writes it to the books'
+    )
+)
 def locks_takes_commits(world: World, name: str, lock: str, amount: int) -> None:
     holder = world.holder(name)
 
@@ -193,7 +200,7 @@ def _wake_up(world: World) -> None:
 
 
 @when(
-    parsers.parse('holder "{name}" wakes up, takes {amount:d} and writes with the version it read')
+    parsers.parse('clerk "{name}" wakes up, takes {amount:d} and writes with the version it read')
 )
 def wakes_and_writes_guarded(world: World, name: str, amount: int) -> None:
     holder = world.holder(name)
@@ -220,7 +227,7 @@ def wakes_and_writes_guarded(world: World, name: str, amount: int) -> None:
 
 @when(
     parsers.parse(
-        'holder "{name}" wakes up, takes {amount:d} and writes without checking the version'
+        'clerk "{name}" wakes up, takes {amount:d} and writes without checking the version'
     )
 )
 def wakes_and_writes_blindly(world: World, name: str, amount: int) -> None:
@@ -241,7 +248,7 @@ def wakes_and_writes_blindly(world: World, name: str, amount: int) -> None:
 
 
 @then(
-    parsers.parse('holder "{name}"\'s write is refused because the shelf changed since it read it')
+    parsers.parse('clerk "{name}"\'s write is refused because the shelf changed since it read it')
 )
 def write_refused(world: World, name: str) -> None:
     error = world.holder(name).write_error
@@ -249,7 +256,7 @@ def write_refused(world: World, name: str) -> None:
     assert (error.identifier, error.expected_version) == ("S-1", 1)
 
 
-@then(parsers.parse('holder "{name}"\'s release fails because its ttl expired'))
+@then(parsers.parse('clerk "{name}" cannot unlock the shelf because its time limit ran out'))
 def release_fails(world: World, name: str) -> None:
     error = world.holder(name).release_error
     assert error is not None, "a holder whose lock expired was allowed to release it"
@@ -276,7 +283,7 @@ def shelf_holds(world: World, shelf_id: str, quantity: int, version: int) -> Non
 
 @then(
     parsers.parse(
-        'shelf "{shelf_id}" holds {quantity:d} units, and holder "{name}"\'s taking of '
+        'shelf "{shelf_id}" holds {quantity:d} units, and clerk "{name}"\'s taking of '
         "{amount:d} is lost"
     )
 )

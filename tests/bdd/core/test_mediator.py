@@ -1,5 +1,8 @@
 """Scenarios: features/core/mediator.feature - one root command, one unit of work, one commit.
 
+The words of the feature: the front desk is the `Mediator`, a request a command or a query,
+a piece of work a unit of work, "in the books" committed, a tracking number a correlation id.
+
 Shared steps (the warehouse, receiving a shipment, what is committed): receiving_steps.py.
 """
 
@@ -19,11 +22,11 @@ from tests.warehouse.receiving import FindShipmentQuery, ReceiveShipmentCommand
 scenarios("core/mediator.feature")
 
 
-class UnhandledCommand(Command[None]):
-    pass
+class PaintShelvesCommand(Command[None]):
+    """A command no handler is registered for."""
 
 
-@given("receiving a shipment fails after writing it")
+@given("the clerk receiving shipments fails after noting the shipment down")
 def handler_fails(world: World) -> None:
     world.the_warehouse.faults.stages.add("handler")
 
@@ -35,53 +38,60 @@ def received(world: World, run: Run, shipment_id: str, supplier: str) -> None:
     world.the_warehouse.journal.commits = 0
 
 
-@when(parsers.parse('the warehouse receives shipment "{shipment_id}" but reports a failure'))
+@when(parsers.parse('the warehouse receives shipment "{shipment_id}" but the clerk turns it down'))
 def receive_reporting_failure(world: World, run: Run, shipment_id: str) -> None:
     command = ReceiveShipmentCommand(shipment_id=shipment_id, supplier="acme", report_failure=True)
     world.responses.append(run(world.the_warehouse.mediator.send, command))
 
 
-@when(parsers.parse('I ask who supplied shipment "{shipment_id}"'))
+@when(parsers.parse('someone asks who supplied shipment "{shipment_id}"'))
 def ask_supplier(world: World, run: Run, shipment_id: str) -> None:
     query = FindShipmentQuery(shipment_id=shipment_id)
     world.responses.append(run(world.the_warehouse.mediator.send, query))
 
 
-@when("I send a command nobody handles")
+@when("someone sends a request to paint the shelves, which nobody handles")
 def send_unhandled(world: World, run: Run) -> None:
     with pytest.raises(Exception) as caught:  # the Then step names the error
-        run(world.the_warehouse.mediator.send, UnhandledCommand())
+        run(world.the_warehouse.mediator.send, PaintShelvesCommand())
     world.error = caught.value
 
 
-@then("the response says it did not succeed")
+@then("the caller hears that the request did not succeed")
 def not_succeeded(world: World) -> None:
     assert world.responses[-1].success is False
 
 
-@then('no "shipment received" event was dispatched')
-def no_shipment_received(world: World) -> None:
+@then(parsers.parse('nobody heard that shipment "{shipment_id}" arrived'))
+def no_shipment_received(world: World, shipment_id: str) -> None:
     assert not [e for e in world.the_warehouse.seen.events if isinstance(e, ShipmentReceived)]
+    assert shipment_id not in world.the_warehouse.committed("shipments")
 
 
-@then("there is no current unit of work any more")
+@then("no piece of work is left open")
 def no_current_uow(world: World) -> None:
     assert get_current_uow() is None
 
 
-@then("the two commands have different correlation ids")
+@then("the two requests have different tracking numbers")
 def different_correlation(world: World) -> None:
     first, second = world.responses
     assert first.correlation_id is not None
     assert first.correlation_id != second.correlation_id
 
 
-@then(parsers.parse('the query response\'s result is "{value}"'))
+@then(parsers.parse('the answer is "{value}"'))
 def query_result(world: World, value: str) -> None:
     assert type(world.responses[-1]).__name__ == "QueryResponse"
     assert world.responses[-1].result == value
 
 
-@then("nothing was committed by the query")
+@then("answering wrote nothing to the books")
 def query_committed_nothing(world: World) -> None:
     assert world.the_warehouse.journal.commits == 0
+
+
+@then("the caller hears that no one handles a request to paint the shelves")
+def no_handler_named(world: World) -> None:
+    assert world.error is not None
+    assert "No handler is registered for PaintShelvesCommand" in str(world.error)

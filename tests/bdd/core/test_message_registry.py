@@ -1,4 +1,9 @@
-"""Scenarios: features/core/message_registry.feature."""
+"""Scenarios: features/core/message_registry.feature - only registered names are hydrated.
+
+The words of the feature: a slip is a stored payload (a name and string fields), its kind the
+name it is registered under (`SLIP_KINDS`), "read back" hydrating it, "read strictly"
+`MessageRegistry.hydrate`, which raises for an unknown name.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,14 @@ class LabelShelfHandler(CommandHandler[str]):
         return CommandResponse(result=command.label)
 
 
+SLIP_KINDS = {
+    "label a shelf": "LabelShelfCommand",
+    "find shelves": "FindShelvesQuery",
+    "drop all tables": "DropTablesCommand",  # never registered
+}
+"""The scenarios' kinds of slip -> the names on the wire."""
+
+
 @dataclass
 class Incoming:
     registry: MessageRegistry = field(default_factory=MessageRegistry)
@@ -48,33 +61,33 @@ def incoming() -> Incoming:
     return Incoming()
 
 
-@given("a message registry that knows labelling a shelf and finding shelves")
+@given('the warehouse knows two kinds of slip: "label a shelf" and "find shelves"')
 def registry_with_messages(incoming: Incoming) -> None:
     incoming.registry.register_command("LabelShelfCommand", LabelShelfCommand)
     incoming.registry.register_query("FindShelvesQuery", FindShelvesQuery)
 
 
-@when(parsers.parse('a "{name}" arrives with the fields'))
-def payload_arrives(incoming: Incoming, name: str, datatable: list[list[str]]) -> None:
+@when(parsers.parse('a slip "{kind}" arrives with'))
+def payload_arrives(incoming: Incoming, kind: str, datatable: list[list[str]]) -> None:
     """The payload as it would come off a queue: every value a string."""
-    incoming.name = name
+    incoming.name = SLIP_KINDS[kind]
     incoming.payload = {field.strip(): value.strip() for field, value in datatable[1:]}
 
 
-@when(parsers.parse('a "{name}" arrives with no fields'))
-def empty_payload_arrives(incoming: Incoming, name: str) -> None:
-    incoming.name = name
+@when(parsers.parse('a slip "{kind}" arrives with nothing written on it'))
+def empty_payload_arrives(incoming: Incoming, kind: str) -> None:
+    incoming.name = SLIP_KINDS[kind]
     incoming.payload = {}
 
 
-@then(parsers.parse('it is hydrated as a command to label a shelf "{value}"'))
+@then(parsers.parse('it reads as a request to label a shelf "{value}"'))
 def hydrated_command(incoming: Incoming, value: str) -> None:
     command = incoming.registry.hydrate_command(incoming.name, incoming.payload)
     assert isinstance(command, LabelShelfCommand)
     assert command.label == value
 
 
-@then(parsers.parse('sending it through the mediator returns "{value}"'))
+@then(parsers.parse('carrying it out through the front desk answers "{value}"'))
 def send_hydrated(incoming: Incoming, run: Run, value: str) -> None:
     handlers = HandlerRegistry()
     handlers.register_command_handler(LabelShelfCommand, LabelShelfHandler())
@@ -84,26 +97,26 @@ def send_hydrated(incoming: Incoming, run: Run, value: str) -> None:
     assert run(mediator.send, command).result == value
 
 
-@then(parsers.parse("it is hydrated as a query for at most {limit:d} shelves"))
+@then(parsers.parse("it reads as a question for at most {limit:d} shelves"))
 def hydrated_query(incoming: Incoming, limit: int) -> None:
     query = incoming.registry.hydrate_query(incoming.name, incoming.payload)
     assert isinstance(query, FindShelvesQuery)
     assert query.limit == limit
 
 
-@then("hydrating it as a command gives nothing")
+@then("read leniently, it gives nothing")
 def hydrates_to_none(incoming: Incoming) -> None:
     assert incoming.registry.hydrate_command(incoming.name, incoming.payload) is None
 
 
-@then(parsers.parse('hydrating it strictly fails with "{text}"'))
-def strict_fails(incoming: Incoming, text: str) -> None:
+@then(parsers.parse('read strictly, it is refused as an unknown kind "{kind}"'))
+def strict_fails(incoming: Incoming, kind: str) -> None:
     with pytest.raises(UnknownMessageTypeError) as caught:
         incoming.registry.hydrate(incoming.name, incoming.payload)
-    assert text in str(caught.value)
+    assert f"Unknown command or query type {SLIP_KINDS[kind]!r}" in str(caught.value)
 
 
-@then(parsers.parse('hydrating it fails naming the fields "{fields}"'))
+@then(parsers.parse('reading it is refused, naming the fields "{fields}"'))
 def fails_naming_fields(incoming: Incoming, fields: str) -> None:
     with pytest.raises(MessageHydrationError) as caught:
         incoming.registry.hydrate_query(incoming.name, incoming.payload)

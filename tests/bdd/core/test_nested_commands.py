@@ -1,6 +1,8 @@
 """Scenarios: features/core/nested_commands.feature - nested commands join the root's unit of work.
 
 Shared steps (the warehouse, receiving a shipment, what is committed): receiving_steps.py.
+The words of the feature: a checkpoint is a middleware, news an event, a tracking number a
+correlation id, "asked for by" / "came from" the causation id, an errand an `asyncio` task.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ COMMANDS = {
 }
 """The table's words for each command class."""
 
+CHECKPOINT_PRIORITIES = (10, 20)
+"""The first checkpoint named runs outermost: the lower priority."""
+
 
 class SpawnCommand(Command[None]):
     pass
@@ -38,16 +43,18 @@ def putaway_fails(world: World) -> None:
     world.the_warehouse.faults.stages.add("nested")
 
 
-@given("the in-process event handler fails")
+@given("the stock list, which hears of every arrival and putaway, fails when it hears one")
 def event_handler_fails(world: World) -> None:
     world.the_warehouse.faults.stages.add("event_handler")
 
 
 @given(
-    parsers.parse('middleware "{outer}" with priority {p1:d} and "{inner}" with priority {p2:d}')
+    parsers.parse('every request passes checkpoint "{outer}" first and checkpoint "{inner}" second')
 )
-def two_middlewares(world: World, outer: str, p1: int, inner: str, p2: int) -> None:
+def two_middlewares(world: World, outer: str, inner: str) -> None:
     warehouse = world.the_warehouse
+    p1, p2 = CHECKPOINT_PRIORITIES
+    # registered inner first: the priority, not the order of registration, decides
     warehouse.middleware.register(
         RecordingMiddleware(inner, warehouse.seen, warehouse.faults), priority=p2
     )
@@ -56,7 +63,9 @@ def two_middlewares(world: World, outer: str, p1: int, inner: str, p2: int) -> N
     )
 
 
-@when(parsers.parse('the warehouse receives shipment "{shipment_id}" with correlation id "{cid}"'))
+@when(
+    parsers.parse('the warehouse receives shipment "{shipment_id}" under tracking number "{cid}"')
+)
 def receive_with_correlation(world: World, run: Run, shipment_id: str, cid: str) -> None:
     command = ReceiveShipmentCommand(shipment_id=shipment_id, supplier="acme", correlation_id=cid)
     world.responses.append(run(world.the_warehouse.mediator.send, command))
@@ -64,7 +73,8 @@ def receive_with_correlation(world: World, run: Run, shipment_id: str, cid: str)
 
 @when(
     parsers.parse(
-        'a handler spawns a task that receives shipment "{shipment_id}" after its parent committed'
+        'a clerk starts an errand that receives shipment "{shipment_id}" once the clerk\'s work '
+        "is in the books"
     )
 )
 def spawn_task(world: World, run: Run, shipment_id: str) -> None:
@@ -94,18 +104,18 @@ def spawn_task(world: World, run: Run, shipment_id: str) -> None:
     run(scenario)
 
 
-@then(parsers.parse('the putaway of shipment "{shipment_id}" is committed'))
+@then(parsers.parse('the putaway of shipment "{shipment_id}" is in the books'))
 def putaway_committed(world: World, shipment_id: str) -> None:
     assert shipment_id in world.the_warehouse.committed("putaways")
 
 
-@then("putting the goods away saw the same unit of work as receiving them")
+@then("putting the goods away was part of the same piece of work as receiving them")
 def same_uow(world: World) -> None:
     parent, nested = world.the_warehouse.seen.uows
     assert parent is nested
 
 
-@then(parsers.parse('every command and event carries correlation id "{cid}"'))
+@then(parsers.parse('every request and every piece of news carries tracking number "{cid}"'))
 def all_correlated(world: World, cid: str) -> None:
     seen = world.the_warehouse.seen
     assert {c.correlation_id for c in seen.commands} == {cid}
@@ -120,25 +130,25 @@ def _event(world: World, kind: type) -> Any:
     return next(e for e in world.the_warehouse.seen.events if isinstance(e, kind))
 
 
-@then("putting the goods away was caused by receiving the shipment")
+@then("putting the goods away was asked for by receiving the shipment")
 def putaway_caused(world: World) -> None:
     receive = _command(world, ReceiveShipmentCommand)
     assert _command(world, PutAwayCommand).causation_id == receive.command_id
 
 
-@then('the "goods put away" event was caused by putting the goods away')
+@then('the news "goods put away" came from putting the goods away')
 def goods_put_away_caused(world: World) -> None:
     put_away = _command(world, PutAwayCommand)
     assert _event(world, GoodsPutAway).causation_id == put_away.command_id
 
 
-@then('the "shipment received" event was caused by receiving the shipment')
+@then('the news "shipment received" came from receiving the shipment')
 def shipment_received_caused(world: World) -> None:
     receive = _command(world, ReceiveShipmentCommand)
     assert _event(world, ShipmentReceived).causation_id == receive.command_id
 
 
-@then("the middleware ran in this order:")
+@then("the requests passed the checkpoints in this sequence:")
 def middleware_order(world: World, datatable: list[list[str]]) -> None:
     expected = [
         (middleware.strip(), step.strip(), COMMANDS[command.strip()])
@@ -147,12 +157,14 @@ def middleware_order(world: World, datatable: list[list[str]]) -> None:
     assert world.the_warehouse.seen.middleware_calls == expected
 
 
-@then("the task saw no current unit of work")
+@then("the errand found no piece of work open")
 def task_saw_none(world: World) -> None:
     assert world.seen_in_task == [None]
 
 
-@then(parsers.parse('shipment "{shipment_id}" is committed by a unit of work of its own'))
+@then(
+    parsers.parse('shipment "{shipment_id}" is written to the books by a piece of work of its own')
+)
 def committed_by_own(world: World, shipment_id: str) -> None:
     assert shipment_id in world.the_warehouse.committed("shipments")
     assert len(world.the_warehouse.journal.opened) == 2

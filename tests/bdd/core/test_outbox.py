@@ -1,6 +1,8 @@
 """Scenarios: features/core/outbox.feature - what commits is relayed, what does not never leaves.
 
 Shared steps (the warehouse, the broker, registering a shipment): messaging_world.py.
+The words of the feature: an announcement is an outbox row of ``ShipmentAnnounced``; "waiting to
+be tried again" the FAILED status, "marked as sent" PUBLISHED; a relay's claim is its lease.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from cqrs_ddd_core.cqrs.outbox.service import OutboxService
 from cqrs_ddd_core.ports.outbox import OutboxMessage, OutboxStatus
 from tests.bdd.core.messaging_world import *  # noqa: F403 - the steps are fixtures pytest-bdd finds by name
 from tests.bdd.core.messaging_world import (
+    NEWS,
     Messaging,
     broker_receives_once,
     register,
@@ -26,8 +29,8 @@ from tests.warehouse.messaging import ShipmentAnnounced
 scenarios("core/outbox.feature")
 
 
-@given(parsers.parse("{count:d} events waiting in the outbox"))
-@given(parsers.parse("{count:d} event waiting in the outbox"))
+@given(parsers.parse("{count:d} announcements waiting in the outbox"))
+@given(parsers.parse("{count:d} announcement waiting in the outbox"))
 def events_waiting(messaging: Messaging, count: int) -> None:
     messaging.events = [
         ShipmentAnnounced(shipment_id=f"s-{i}", supplier="acme", quantity=i) for i in range(count)
@@ -36,7 +39,7 @@ def events_waiting(messaging: Messaging, count: int) -> None:
     messaging.run(messaging.outbox_storage.save, rows)
 
 
-@given("a relay that claimed it crashed while publishing")
+@given("a relay that claimed it crashed while sending it")
 def relay_crashed(messaging: Messaging) -> None:
     hung = RecordingPublisher(delay=60)
     relay = OutboxService(messaging.outbox_storage, hung, lease_seconds=30, publish_timeout=120)
@@ -55,7 +58,7 @@ def registers_shipments(messaging: Messaging, ids: str) -> None:
         register(messaging, shipment_id)
 
 
-@when(parsers.parse('registering shipment "{shipment_id}" is refused by its handler'))
+@when(parsers.parse('the clerk turns down registering shipment "{shipment_id}"'))
 def registering_refused(messaging: Messaging, shipment_id: str) -> None:
     register(messaging, shipment_id, "refuse")
     assert not messaging.responses[shipment_id].success
@@ -81,33 +84,35 @@ def relays_race(messaging: Messaging, count: int) -> None:
     messaging.run(asyncio.wait_for, race(), 30)
 
 
-@when("the lease runs out")
+@when("the claim runs out")
 def lease_runs_out(messaging: Messaging) -> None:
     messaging.outbox_clock.advance(31)
 
 
-@then(parsers.parse('shipment "{shipment_id}" is stored'))
+@then(parsers.parse('shipment "{shipment_id}" is in the books'))
 def shipment_stored(messaging: Messaging, shipment_id: str) -> None:
     assert messaging.warehouse_store.committed("shipments", shipment_id) is not None
 
 
-@then(parsers.parse('shipment "{shipment_id}" is not stored'))
+@then(parsers.parse('shipment "{shipment_id}" is not in the books'))
 def shipment_not_stored(messaging: Messaging, shipment_id: str) -> None:
     assert messaging.warehouse_store.committed("shipments", shipment_id) is None
 
 
 @then(
-    parsers.parse('the broker eventually receives "{topic}" of shipments "{ids}" exactly once each')
+    parsers.parse(
+        'the broker eventually receives the {news} of shipments "{ids}" exactly once each'
+    )
 )
-def broker_receives_each_once(messaging: Messaging, topic: str, ids: str) -> None:
+def broker_receives_each_once(messaging: Messaging, news: str, ids: str) -> None:
     for shipment_id in shipment_ids(ids):
-        broker_receives_once(messaging, topic, shipment_id)
+        broker_receives_once(messaging, NEWS[news], shipment_id)
 
 
 @then(
     parsers.parse(
-        "the message carries the correlation id of the command that registered "
-        'shipment "{shipment_id}"'
+        "the announcement carries the tracking number and the reference of the request that "
+        'registered shipment "{shipment_id}"'
     )
 )
 def message_carries_correlation(messaging: Messaging, shipment_id: str) -> None:
@@ -120,13 +125,15 @@ def message_carries_correlation(messaging: Messaging, shipment_id: str) -> None:
     assert envelope.payload["correlation_id"] == response.correlation_id
 
 
-@then("the outbox holds no message")
+@then("the outbox is empty")
 def outbox_empty(messaging: Messaging) -> None:
     counts = messaging.run(messaging.outbox_storage.count_by_status)
     assert sum(counts.values()) == 0
 
 
-@then(parsers.parse("the outbox eventually holds {count:d} messages waiting for a retry"))
+@then(
+    parsers.parse("the outbox eventually holds {count:d} announcements waiting to be tried again")
+)
 def outbox_waiting(messaging: Messaging, count: int) -> None:
     async def failed() -> bool:
         counts = await messaging.outbox_storage.count_by_status()
@@ -136,7 +143,7 @@ def outbox_waiting(messaging: Messaging, count: int) -> None:
     assert messaging.broker.published == []
 
 
-@then(parsers.parse("the outbox eventually holds {count:d} published messages"))
+@then(parsers.parse("the outbox eventually holds {count:d} announcements marked as sent"))
 def outbox_published(messaging: Messaging, count: int) -> None:
     async def published() -> bool:
         counts = await messaging.outbox_storage.count_by_status()
@@ -145,7 +152,7 @@ def outbox_published(messaging: Messaging, count: int) -> None:
     wait_until(messaging, published, f"{count} published rows")
 
 
-@then(parsers.parse("each of the {count:d} events was published exactly once"))
+@then(parsers.parse("each of the {count:d} announcements was sent exactly once"))
 def each_published_once(messaging: Messaging, count: int) -> None:
     copies = Counter(e.message_id for e in messaging.broker.published)
     assert len(copies) == count
@@ -153,14 +160,14 @@ def each_published_once(messaging: Messaging, count: int) -> None:
     assert set(copies) == {e.event_id for e in messaging.events}
 
 
-@then("no other relay can claim it while the lease holds")
+@then("no other relay can claim it while the claim lasts")
 def cannot_claim(messaging: Messaging) -> None:
     relay = OutboxService(messaging.outbox_storage, messaging.broker)
     assert messaging.run(relay.process_batch) == 0
     assert messaging.broker.published == []
 
 
-@then("another relay publishes it, exactly once")
+@then("another relay sends it, exactly once")
 def another_relay_publishes(messaging: Messaging) -> None:
     relay = OutboxService(messaging.outbox_storage, messaging.broker)
     assert messaging.run(relay.process_batch) == 1

@@ -2,6 +2,9 @@
 
 The real Mediator, LockingMiddleware, InMemoryLockStrategy and InMemoryUnitOfWork, over the
 warehouse's stock room (tests/warehouse/stock_moves.py).
+The words of the feature: a move is a `MoveStockCommand` (both shelves are its critical
+resources), replenishing a `ReplenishCommand` that sends the move nested, "in the books"
+committed, the front desk the `Mediator` with its `LockingMiddleware`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ from tests.conftest import Run
 from tests.warehouse.stock_moves import MoveStockCommand, ReplenishCommand, StockRoom, shelf
 
 scenarios("core/transfer_funds.feature")
+
+
+ANOTHER_CLERK = "another-clerk"
+"""The session that holds a shelf's lock in the refusal scenario."""
 
 
 @dataclass
@@ -44,7 +51,7 @@ async def holds_now(room: StockRoom) -> dict[str, int]:
     return {str(lock.resource): lock.holds for lock in await room.locks.get_active_locks()}
 
 
-@given("a stock room whose mediator locks critical resources")
+@given("a stock room whose front desk locks the shelves a move touches")
 def a_stock_room(world: World) -> None:
     assert isinstance(world.room.locks, InMemoryLockStrategy)
 
@@ -54,15 +61,15 @@ def a_shelf(world: World, run: Run, name: str, quantity: int) -> None:
     run(world.room.stock_shelves, {name: quantity})
 
 
-@given(parsers.parse('shelf "{name}" is locked by another command'))
+@given(parsers.parse('shelf "{name}" is locked by another clerk'))
 def locked_elsewhere(world: World, run: Run, name: str) -> None:
-    section = CriticalSection([shelf(name)], world.room.locks, session_id="another-command")
+    section = CriticalSection([shelf(name)], world.room.locks, session_id=ANOTHER_CLERK)
     run(section.acquire)
 
 
 @when(
     parsers.parse(
-        '{n:d} transfers of {quantity:d} unit from "{a:w}" to "{b:w}" and {m:d} from "{b2:w}" '
+        '{n:d} moves of {quantity:d} unit from "{a:w}" to "{b:w}" and {m:d} from "{b2:w}" '
         'to "{a2:w}" run at once'
     )
 )
@@ -84,7 +91,7 @@ def opposite_transfers(
 @when(
     parsers.parse(
         'shelf "{pick_face:w}" is replenished with {quantity:d} units from reserve shelf '
-        '"{reserve:w}" through a nested transfer'
+        '"{reserve:w}", the replenishment asking for the move'
     )
 )
 def replenish(world: World, run: Run, pick_face: str, quantity: int, reserve: str) -> None:
@@ -150,7 +157,7 @@ def transfer_with_timeout(world: World, run: Run, x: int, a: str, b: str, timeou
     world.error = caught.value
 
 
-@then("every transfer completed")
+@then("every move was done")
 def every_transfer_completed(world: World) -> None:
     assert world.completed == world.expected > 0
 
@@ -160,7 +167,7 @@ def holds_quantity(world: World, name: str, quantity: int) -> None:
     assert world.room.quantities()[name] == quantity
 
 
-@then("no lock is held")
+@then("nothing is locked")
 def no_lock_is_held(world: World, run: Run) -> None:
     assert run(world.room.locks.get_active_locks) == []
 
@@ -170,29 +177,33 @@ def only_is_held(world: World, run: Run, name: str) -> None:
     assert list(run(holds_now, world.room)) == [str(shelf(name))]
 
 
-@then(parsers.parse('the nested transfer found shelf "{name}" locked {holds:d} times'))
-def nested_found(world: World, name: str, holds: int) -> None:
+@then(
+    parsers.parse(
+        'during the move, shelf "{name}" was locked twice: by the replenishment and by the move'
+    )
+)
+def nested_found(world: World, name: str) -> None:
     [seen] = world.seen_holds
-    assert seen[str(shelf(name))] == holds
+    assert seen[str(shelf(name))] == 2
 
 
-@then("the second transfer started only after the first had committed")
+@then("the second move started only after the first was in the books")
 def second_after_first(world: World) -> None:
     assert world.timeline == ["handled A", "committed", "handled B", "committed"]
 
 
-@then("both shelves were locked while the transfer committed")
+@then("both shelves were locked while the move was written to the books")
 def locked_while_committing(world: World) -> None:
     assert world.seen_holds == [{"Shelf:A": 1, "Shelf:B": 1}]
 
 
-@then(parsers.parse('the transfer is refused for shelf "{name}"'))
+@then(parsers.parse('the move is refused because the other clerk has locked shelf "{name}"'))
 def refused_for(world: World, name: str) -> None:
     assert world.error is not None
     assert str(world.error.resource) == str(shelf(name))
-    assert "another-command" in world.error.reason
+    assert ANOTHER_CLERK in world.error.reason
 
 
-@then("the transfer's handler never ran")
+@then("the move was never started")
 def handler_never_ran(world: World) -> None:
     assert world.room.handled == []

@@ -4,6 +4,10 @@ The warehouse wired as a real service is: `Mediator` with `SqlAlchemyUnitOfWork`
 session per root command), `OutboxMiddleware` writing to a `BufferedOutbox` over
 `SqlAlchemyOutboxStorage`, on a SQLite file whose schema the migrations built. Faults are
 injected by a middleware that raises *after* the outbox row was written, before the commit.
+
+The words of the feature: "the news that a shipment arrived" is the ``ShipmentReceived`` event,
+"the news of a recount" ``ShipmentRecounted``; "not yet sent" the PENDING status; a follow-up
+request a nested command; "refused as out of date" a `ConcurrencyError`.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from cqrs_ddd_core.ports.outbox import OutboxStatus
 from cqrs_ddd_core.primitives.exceptions import ConcurrencyError
 from tests.conftest import Run
 from tests.messaging.support import RecordingPublisher
-from tests.warehouse.domain import Shipment
+from tests.warehouse.domain import Shipment, ShipmentReceived, ShipmentRecounted
 from tests.warehouse.sql import WAREHOUSE_VERSIONS, WarehouseSqlUnitOfWork
 
 scenarios("core/unit_of_work.feature")
@@ -160,7 +164,7 @@ def warehouse(run: Run, tmp_path: Path) -> Iterator[WarehouseService]:
 # --- steps ---------------------------------------------------------------------------------
 
 
-@given("a warehouse on a SQLite database with a SQL outbox")
+@given("a warehouse keeping its books and its outbox in a SQLite database")
 def given_service(warehouse: WarehouseService) -> None:
     assert warehouse.engine.dialect.name == "sqlite"
 
@@ -179,7 +183,11 @@ def receive_shipment(
     run(warehouse.mediator.send, ReceiveShipment(shipment_id=shipment_id, quantity=quantity))
 
 
-@when(parsers.parse('receiving shipment "{shipment_id}" fails after its outbox row was written'))
+@when(
+    parsers.parse(
+        'receiving shipment "{shipment_id}" fails after its news was written to the outbox'
+    )
+)
 def receive_shipment_fails(run: Run, warehouse: WarehouseService, shipment_id: str) -> None:
     with pytest.raises(InjectedFault):
         run(
@@ -190,8 +198,8 @@ def receive_shipment_fails(run: Run, warehouse: WarehouseService, shipment_id: s
 
 @when(
     parsers.parse(
-        'the warehouse receives shipment "{shipment_id}" with a sample shipment that fails '
-        "after its outbox row was written"
+        'the warehouse receives shipment "{shipment_id}" with a sample whose receiving fails '
+        "after its news was written to the outbox"
     )
 )
 def receive_shipment_with_failing_sample(
@@ -228,7 +236,7 @@ def two_concurrent_changes(
 
 @then(
     parsers.parse(
-        'shipment "{shipment_id}" is stored with {quantity:d} units at version {version:d}'
+        'shipment "{shipment_id}" is in the database with {quantity:d} units at version {version:d}'
     )
 )
 def shipment_is_stored(
@@ -239,53 +247,56 @@ def shipment_is_stored(
     assert (shipment.quantity, shipment.version) == (quantity, version)
 
 
-@then(parsers.parse('shipment "{shipment_id}" is not stored'))
+@then(parsers.parse('shipment "{shipment_id}" is not in the database'))
 def shipment_is_not_stored(run: Run, warehouse: WarehouseService, shipment_id: str) -> None:
     assert run(warehouse.stored_shipment, shipment_id) is None
 
 
 @then(
-    parsers.parse('the outbox holds the "{event_type}" event of shipment "{shipment_id}", pending')
+    parsers.parse('the outbox holds the news that shipment "{shipment_id}" arrived, not yet sent')
 )
-def outbox_holds_pending(
-    run: Run, warehouse: WarehouseService, event_type: str, shipment_id: str
-) -> None:
+def outbox_holds_pending(run: Run, warehouse: WarehouseService, shipment_id: str) -> None:
+    event_type = ShipmentReceived.__name__
     rows = run(warehouse.outbox_rows)
     assert [(row["topic"], row["payload"]["shipment_id"], row["status"]) for row in rows] == [
         (event_type, shipment_id, OutboxStatus.PENDING.value)
     ]
 
 
-@then(parsers.parse('the outbox holds the "{event_type}" event of shipment "{shipment_id}" only'))
-def outbox_holds_only(
-    run: Run, warehouse: WarehouseService, event_type: str, shipment_id: str
-) -> None:
+@then(
+    parsers.parse(
+        'the outbox holds the news that shipment "{shipment_id}" arrived, and nothing else'
+    )
+)
+def outbox_holds_only(run: Run, warehouse: WarehouseService, shipment_id: str) -> None:
+    event_type = ShipmentReceived.__name__
     rows = run(warehouse.outbox_rows)
     assert [(row["topic"], row["payload"]["shipment_id"]) for row in rows] == [
         (event_type, shipment_id)
     ]
 
 
-@then("the outbox holds no message")
+@then("the outbox is empty")
 def outbox_is_empty(run: Run, warehouse: WarehouseService) -> None:
     assert sum(run(warehouse.storage.count_by_status).values()) == 0
 
 
-@then("after the commit the relay publishes it to the broker")
+@then("once it is written, the relay sends that news to the broker")
 def relay_publishes(run: Run, warehouse: WarehouseService) -> None:
     assert run(warehouse.outbox.service.process_batch) == 1
-    assert [p.topic for p in warehouse.broker.published] == ["ShipmentReceived"]
+    assert [p.topic for p in warehouse.broker.published] == [ShipmentReceived.__name__]
     assert run(warehouse.storage.count_by_status)[OutboxStatus.PUBLISHED] == 1
 
 
-@then("one recount is stored and the other is refused as stale")
+@then("one recount is kept and the other is refused as out of date")
 def one_stored_one_refused(warehouse: WarehouseService) -> None:
     assert sorted(warehouse.outcomes.values()) == ["refused", "stored"]
 
 
 @then(
     parsers.parse(
-        'shipment "{shipment_id}" is stored with the winner\'s count at version {version:d}'
+        'shipment "{shipment_id}" is in the database with the winner\'s count at version '
+        "{version:d}"
     )
 )
 def winner_is_stored(run: Run, warehouse: WarehouseService, shipment_id: str, version: int) -> None:
@@ -295,8 +306,9 @@ def winner_is_stored(run: Run, warehouse: WarehouseService, shipment_id: str, ve
     shipment_is_stored(run, warehouse, shipment_id, winner, version)
 
 
-@then(parsers.parse('the outbox holds the "{event_type}" event of the winner only'))
-def outbox_holds_winner(run: Run, warehouse: WarehouseService, event_type: str) -> None:
+@then("the outbox holds the news of the winner's recount only")
+def outbox_holds_winner(run: Run, warehouse: WarehouseService) -> None:
+    event_type = ShipmentRecounted.__name__
     (winner,) = [
         quantity for quantity, outcome in warehouse.outcomes.items() if outcome == "stored"
     ]

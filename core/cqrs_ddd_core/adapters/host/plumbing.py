@@ -2,7 +2,9 @@
 
 `Plumbing.open` reads the settings: the storage from ``DATABASE_URL`` (see storage.py), the
 broker from ``AMQP_URL`` - or, given an `InMemoryBroker`, that broker shared in process (the
-embedded default) - and an outbox relay (`BufferedOutbox`) from the one to the other.
+embedded default) - and an outbox relay (`BufferedOutbox`) from the one to the other, which
+also deletes old published rows and inbox records (``OUTBOX_RETENTION_DAYS``,
+``INBOX_RETENTION_DAYS``, ``RETENTION_INTERVAL``).
 
 The thing to notice is `RelayOptions`: the relay's seams, ordinary parameters with the
 production values as defaults. The fault-injection suite passes a publisher wrapper that kills
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from cqrs_ddd_core.adapters.broker_channel import (
     BrokerChannel,
@@ -23,6 +26,7 @@ from cqrs_ddd_core.adapters.host.settings import ServiceSettings
 from cqrs_ddd_core.adapters.host.storage import Storage, StorageRecipe, open_storage
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.cqrs.outbox.buffered import BufferedOutbox
+from cqrs_ddd_core.cqrs.outbox.retention import Retention
 from cqrs_ddd_core.ports.locking import ILockStrategy
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
 
@@ -65,7 +69,12 @@ class Plumbing:
     ) -> Plumbing:
         """Open storage and broker; pass ``broker`` to share an in-process one, ``locks`` to
         keep the locks elsewhere than next to the database (the storage closes them)."""
-        storage = open_storage(settings.database_url, recipe, locks=locks)
+        storage = open_storage(
+            settings.database_url,
+            recipe,
+            locks=locks,
+            idempotency_ttl=timedelta(seconds=settings.idempotency_ttl_seconds),
+        )
         channel = (
             in_process_channel(broker)
             if broker is not None
@@ -79,5 +88,12 @@ class Plumbing:
             # service in milliseconds, and the commits of one burst still share a batch.
             wait_delay=0.002,
             lease_seconds=relay.lease_seconds,
+            retention=Retention(
+                storage.outbox,
+                storage.inbox,
+                outbox_age=timedelta(days=settings.outbox_retention_days),
+                inbox_age=timedelta(days=settings.inbox_retention_days),
+                interval=settings.retention_interval,
+            ),
         )
         return cls(storage, channel, outbox)

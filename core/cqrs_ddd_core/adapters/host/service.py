@@ -30,6 +30,7 @@ from cqrs_ddd_core.adapters.host.plumbing import Plumbing
 from cqrs_ddd_core.adapters.host.settings import ServiceSettings
 from cqrs_ddd_core.adapters.host.storage import Storage
 from cqrs_ddd_core.adapters.litestar.app import Hook, service_app
+from cqrs_ddd_core.adapters.litestar.idempotency import IdempotentPosts
 from cqrs_ddd_core.cqrs.consumers.base import BaseEventConsumer
 from cqrs_ddd_core.cqrs.mediator import Mediator
 from cqrs_ddd_core.cqrs.outbox.buffered import BufferedOutbox
@@ -127,6 +128,7 @@ class ServiceHost:
             queries=self.mediator,
             health_check=self.health,
             notification_feed=self.notifications.received,
+            idempotency=IdempotentPosts(self.storage.uow_factory, self.storage.idempotency),
             on_startup=hooks[0],
             on_shutdown=hooks[1],
         )

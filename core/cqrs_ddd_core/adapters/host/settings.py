@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MEMORY = "memory"
@@ -31,3 +32,11 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval: float = 1.0
     log_format: Literal["text", "json"] = "text"
     """``LOG_FORMAT=json``: one JSON object per log line, with the trace and the story's ids."""
+    # Retention (cqrs/outbox/retention.py): published outbox rows and inbox records older
+    # than these are deleted by the relay every RETENTION_INTERVAL seconds.
+    outbox_retention_days: float = Field(default=7.0, gt=0)
+    inbox_retention_days: float = Field(default=14.0, gt=0)
+    retention_interval: float = Field(default=3600.0, gt=0)
+    # How long the response to a request with an Idempotency-Key is replayed to its retries;
+    # every stored response purges expired ones (docs/patterns/idempotency.md).
+    idempotency_ttl_seconds: float = Field(default=24 * 60 * 60, gt=0)

@@ -4,9 +4,9 @@
 one database, migrated to the core's tables plus the service's own. A service says what is its
 own in a `StorageRecipe` - its two unit-of-work classes and its migrations - and gets back a
 `Storage` it can migrate, probe and close (its locks' connections included). The thing to
-notice: the state, the outbox and the inbox share one database, so one transaction covers all
-three. The locks may live elsewhere (billing's ``LOCK_URL``): they sit outside every
-transaction anyway.
+notice: the state, the outbox, the inbox and the idempotency keys share one database, so one
+transaction covers them all. The locks may live elsewhere (billing's ``LOCK_URL``): they sit
+outside every transaction anyway.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -22,16 +23,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cqrs_ddd_core.adapters.host.locks import shared_lock_strategy
 from cqrs_ddd_core.adapters.host.settings import MEMORY
+from cqrs_ddd_core.adapters.memory.idempotency import InMemoryIdempotencyStorage
 from cqrs_ddd_core.adapters.memory.inbox import InMemoryInboxStorage
 from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
 from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
 from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryStore
 from cqrs_ddd_core.adapters.sqlalchemy.deadlines import DEADLINES_VERSIONS
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, read_only
+from cqrs_ddd_core.adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyStorage
 from cqrs_ddd_core.adapters.sqlalchemy.inbox import SqlAlchemyInboxStorage
 from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy
 from cqrs_ddd_core.adapters.sqlalchemy.migrate import upgrade
 from cqrs_ddd_core.adapters.sqlalchemy.outbox import SqlAlchemyOutboxStorage
+from cqrs_ddd_core.ports.idempotency import DEFAULT_TTL, IIdempotencyStorage
 from cqrs_ddd_core.ports.inbox import IInboxStorage
 from cqrs_ddd_core.ports.locking import ILockStrategy
 from cqrs_ddd_core.ports.outbox import IOutboxStorage
@@ -68,6 +72,8 @@ class Storage:
     outbox: IOutboxStorage
     inbox: IInboxStorage
     locks: ILockStrategy
+    idempotency: IIdempotencyStorage
+    """The responses to requests with an ``Idempotency-Key`` (the HTTP edge's inbox)."""
     migrations: Path | None = None
     extra_migrations: tuple[Path, ...] = ()
     """Optional core tables the service uses (the deadlines), migrated with its own."""
@@ -104,12 +110,17 @@ class Storage:
 
 
 def open_storage(
-    database_url: str, recipe: StorageRecipe, *, locks: ILockStrategy | None = None
+    database_url: str,
+    recipe: StorageRecipe,
+    *,
+    locks: ILockStrategy | None = None,
+    idempotency_ttl: timedelta = DEFAULT_TTL,
 ) -> Storage:
     """The storage at ``database_url`` (``memory``, a SQLite file or PostgreSQL).
 
     ``locks``: a strategy of the service's choosing (billing's ``LOCK_URL``), which the
     storage then owns and closes; by default the locks live next to the database.
+    ``idempotency_ttl``: how long a stored response is replayed (``IDEMPOTENCY_TTL_SECONDS``).
     """
     if database_url == MEMORY:
         store = InMemoryStore()
@@ -118,6 +129,7 @@ def open_storage(
             outbox=InMemoryOutboxStorage(),
             inbox=InMemoryInboxStorage(store),
             locks=locks if locks is not None else InMemoryLockStrategy(),
+            idempotency=InMemoryIdempotencyStorage(store, ttl=idempotency_ttl),
         )
     _create_sqlite_directory(database_url)
     engine = create_engine(database_url)
@@ -132,6 +144,7 @@ def open_storage(
         outbox=SqlAlchemyOutboxStorage(engine),
         inbox=SqlAlchemyInboxStorage(engine),
         locks=locks,
+        idempotency=SqlAlchemyIdempotencyStorage(engine, ttl=idempotency_ttl),
         migrations=recipe.migrations,
         extra_migrations=(DEADLINES_VERSIONS,) if recipe.deadlines else (),
         engines=[engine] if lock_engine is None else [engine, lock_engine],

@@ -1,10 +1,11 @@
 """`service_app`: the Litestar app of a service - its own routes plus what every service has.
 
 A service's ``api.py`` holds only its routes; this adds ``GET /health`` and
-``GET /notifications`` (routes.py), the error mapping (errors.py) and the dependencies the
-routes ask for by name. The thing to notice: a route asks for ``commands: Commands`` (an
-`ICommandBus`) to change state and ``queries: Queries`` (an `IQueryBus`) to read it - the same
-mediator behind both, but a reader sees at the signature which routes may write.
+``GET /notifications`` (routes.py), the error mapping (errors.py), the ``Idempotency-Key`` of
+every ``POST`` (idempotency.py) and the dependencies the routes ask for by name. The thing to
+notice: a route asks for ``commands: Commands`` (an `ICommandBus`) to change state and
+``queries: Queries`` (an `IQueryBus`) to read it - the same mediator behind both, but a reader
+sees at the signature which routes may write.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.plugins import PluginProtocol
 
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
+from cqrs_ddd_core.adapters.litestar.idempotency import IdempotentPosts
 from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, health, metrics, notifications
 from cqrs_ddd_core.observability.tracing import installed_provider
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
@@ -36,10 +38,15 @@ def service_app(
     queries: IQueryBus,
     health_check: HealthCheck,
     notification_feed: Sequence[dict[str, Any]] = (),
+    idempotency: IdempotentPosts | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
 ) -> Litestar:
-    """The app over a service's routes; hooks start and stop the service with the app."""
+    """The app over a service's routes; hooks start and stop the service with the app.
+
+    ``idempotency``: how its ``POST``s honour ``Idempotency-Key`` (without it, the header is
+    ignored). It must run after authentication, which tells it whose keys a request uses.
+    """
 
     def provide(value: Any) -> Provide:
         return Provide(lambda: value, use_cache=True, sync_to_thread=False)
@@ -53,6 +60,7 @@ def service_app(
             "notification_feed": provide(notification_feed),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[idempotency] if idempotency is not None else [],
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),
         plugins=_tracing_plugins(),

@@ -142,6 +142,18 @@ class InMemoryOutboxStorage(IOutboxStorage):
         active = [self._rows[message_id] for message_id in self._active]
         return len(active), min((row.created_at for row in active), default=None)
 
+    async def purge_published(self, before: datetime, *, limit: int = 1000) -> int:
+        old = [
+            message_id
+            for message_id, row in self._rows.items()
+            if row.status is OutboxStatus.PUBLISHED
+            and row.published_at is not None
+            and row.published_at < before
+        ][:limit]
+        for message_id in old:
+            del self._rows[message_id]
+        return len(old)
+
     def _held(self, message_id: str, claim_token: str) -> OutboxMessage | None:
         row = self._rows.get(message_id)
         if row is None or row.status is not OutboxStatus.CLAIMED:

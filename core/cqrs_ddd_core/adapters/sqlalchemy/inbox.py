@@ -20,12 +20,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, String, Table, exists, select
+from sqlalchemy import Column, String, Table, delete, exists, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from cqrs_ddd_core.adapters.sqlalchemy.engine import read_only
-from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata
+from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata, require_table
 from cqrs_ddd_core.adapters.sqlalchemy.types import UtcDateTime
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import session_for
 from cqrs_ddd_core.ports.inbox import IInboxStorage
@@ -51,6 +51,9 @@ class SqlAlchemyInboxStorage(IInboxStorage):
         self._clock = clock
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
+    async def verify(self) -> None:
+        await require_table(self._engine, inbox_table, "SqlAlchemyInboxStorage")
+
     async def has_processed(
         self, message_id: str, consumer: str, *, uow: UnitOfWork | None = None
     ) -> bool:
@@ -71,6 +74,15 @@ class SqlAlchemyInboxStorage(IInboxStorage):
             return
         async with self._engine.begin() as connection:
             await self._record(connection, message_id, consumer)
+
+    async def purge_processed(self, before: datetime, *, limit: int = 1000) -> int:
+        t = inbox_table
+        old = select(t.c.message_id, t.c.consumer).where(t.c.processed_at < before).limit(limit)
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                delete(t).where(tuple_(t.c.message_id, t.c.consumer).in_(old))
+            )
+        return _rowcount(result)
 
     async def _record(
         self, executor: AsyncSession | AsyncConnection, message_id: str, consumer: str

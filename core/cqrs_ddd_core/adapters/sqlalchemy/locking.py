@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
 from cqrs_ddd_core.adapters.sqlalchemy.engine import read_only
-from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata
+from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata, require_table
 from cqrs_ddd_core.ports.locking import ILockStrategy, LockInfo
 from cqrs_ddd_core.primitives.exceptions import LockAcquisitionError, LockReleaseError
 from cqrs_ddd_core.primitives.ids import new_id
@@ -110,6 +110,9 @@ class SqlAlchemyLockStrategy(ILockStrategy):
         # This process's queue in front of the table, and which local hold backs which row.
         self._local = InMemoryLockStrategy()
         self._local_holds: dict[str, _LocalHold] = {}
+
+    async def verify(self) -> None:
+        await require_table(self._engine, locks_table, "SqlAlchemyLockStrategy")
 
     async def acquire(
         self,

@@ -1,8 +1,8 @@
 """`upgrade`: bring a database to the latest schema with Alembic, at service start-up.
 
-The core ships the migrations of its own tables (outbox, inbox, locks) as the Alembic branch
-``cqrs_ddd_core`` in ``migrations/``. A service keeps its own ``versions`` directory whose
-first revision says ``depends_on = ("cqrs_ddd_core",)`` and calls, at start-up::
+The core ships the migrations of its own tables (outbox, inbox, locks, idempotency keys) as the
+Alembic branch ``cqrs_ddd_core`` in ``migrations/``. A service keeps its own ``versions``
+directory whose first revision says ``depends_on = ("cqrs_ddd_core",)`` and calls, at start-up::
 
     await upgrade(engine, Path(__file__).parent / "migrations")
 
@@ -53,6 +53,7 @@ _CORE_TABLE_MODULES = (
     "cqrs_ddd_core.adapters.sqlalchemy.outbox",
     "cqrs_ddd_core.adapters.sqlalchemy.inbox",
     "cqrs_ddd_core.adapters.sqlalchemy.locking",
+    "cqrs_ddd_core.adapters.sqlalchemy.idempotency",
 )
 
 

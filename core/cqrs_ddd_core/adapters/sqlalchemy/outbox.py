@@ -39,6 +39,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    delete,
     func,
     insert,
     or_,
@@ -50,7 +51,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cqrs_ddd_core.adapters.sqlalchemy.engine import read_only
-from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata
+from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata, require_table
 from cqrs_ddd_core.adapters.sqlalchemy.types import UtcDateTime
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import session_for
 from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, OutboxStatus, utc_now
@@ -101,6 +102,9 @@ class SqlAlchemyOutboxStorage(IOutboxStorage):
         self._engine = engine
         self._reader = read_only(engine)
         self._clock = clock
+
+    async def verify(self) -> None:
+        await require_table(self._engine, outbox_table, "SqlAlchemyOutboxStorage")
 
     async def save(
         self, messages: Sequence[OutboxMessage], *, uow: UnitOfWork | None = None
@@ -220,6 +224,18 @@ class SqlAlchemyOutboxStorage(IOutboxStorage):
         async with self._reader.connect() as connection:
             count, oldest = (await connection.execute(query)).one()
         return int(count), oldest
+
+    async def purge_published(self, before: datetime, *, limit: int = 1000) -> int:
+        t = outbox_table
+        # Bounded: one short transaction per batch, so writers (SQLite has one) wait little.
+        old = (
+            select(t.c.message_id)
+            .where(t.c.status == OutboxStatus.PUBLISHED.value, t.c.published_at < before)
+            .limit(limit)
+        )
+        async with self._engine.begin() as connection:
+            result = await connection.execute(delete(t).where(t.c.message_id.in_(old)))
+        return _rowcount(result)
 
     async def _update_held(
         self, message_ids: Sequence[str], claim_token: str, **values: Any

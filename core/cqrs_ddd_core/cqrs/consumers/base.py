@@ -83,6 +83,12 @@ class BaseEventConsumer:
         consumer_name: str | None = None,
         uow_factory: Callable[[], UnitOfWork] | None = None,
     ) -> None:
+        if handler_factory is not None and handler_registry is None:
+            raise HandlerWiringError(
+                "BaseEventConsumer got a handler_factory but no handler_registry: the factory "
+                "builds the handlers of that registry and would build nothing; pass "
+                "handler_registry=..., or leave handler_factory out"
+            )
         if inbox is not None and uow_factory is None:
             raise ValueError(
                 "BaseEventConsumer with an inbox needs uow_factory: the inbox record must "
@@ -129,9 +135,15 @@ class BaseEventConsumer:
     # --- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Subscribe to every topic; returns once subscribed (calling it again does nothing)."""
+        """Subscribe to every topic; returns once subscribed (calling it again does nothing).
+
+        An inbox that cannot work (its table is missing) raises here, before any message is
+        taken, rather than dead-lettering every delivery.
+        """
         if self._started:
             return
+        if self.inbox is not None:
+            await self.inbox.verify()
         self._stopped = False
         options: dict[str, Any] = {}
         if self.exchange_name is not None:

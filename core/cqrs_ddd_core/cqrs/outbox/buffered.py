@@ -8,7 +8,8 @@ the message at once and wakes the relay. As an `IBackgroundWorker` it relays thr
 the wake-up comes while a burst keeps it busy, so the burst becomes one batch - polling every
 ``poll_interval`` as a fallback (rows written by another process), backing off
 exponentially up to ``max_delay`` while the broker fails, and stopping gracefully - the batch
-in flight is finished, the rest waits in storage for the next start.
+in flight is finished, the rest waits in storage for the next start. Given a `Retention`, the
+same loop deletes old published rows (and inbox records) every ``retention.interval`` seconds.
 Scenarios: features/core/outbox.feature, features/core/dead_letters.feature.
 Guide: docs/components/outbox.md, docs/patterns/outbox-flow.md.
 """
@@ -20,6 +21,7 @@ import contextlib
 import logging
 from typing import Any
 
+from cqrs_ddd_core.cqrs.outbox.retention import Retention
 from cqrs_ddd_core.cqrs.outbox.service import BatchResult, OutboxService
 from cqrs_ddd_core.cqrs.scope import get_current_uow
 from cqrs_ddd_core.observability import metrics
@@ -50,9 +52,11 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         max_retry_delay: float = 300.0,
         lease_seconds: float = 30.0,
         publish_timeout: float = 10.0,
+        retention: Retention | None = None,
         name: str = "outbox",
     ) -> None:
         self.storage = storage
+        self.retention = retention
         self.name = name
         """Names this outbox in its metrics (a service's name)."""
         self.batch_size = batch_size
@@ -76,6 +80,7 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._relayed_at = float("-inf")  # the loop time the last relay round ended
+        self._cleaned_at = float("-inf")  # the loop time the last retention cleanup ran
 
     # --- the publisher side --------------------------------------------------------------
 
@@ -105,8 +110,16 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
     # --- the worker side -----------------------------------------------------------------
 
     async def start(self) -> None:
+        """Start relaying in the background; raises at once if storage or locks cannot work.
+
+        A missing table (migrations not run) is `MissingTableError` here, naming the table,
+        rather than a relay that only logs while its rows stay pending.
+        """
         if self._task is not None and not self._task.done():
             return
+        await self.storage.verify()
+        if self.service.lock_strategy is not None:
+            await self.service.lock_strategy.verify()
         self._stopping = False
         self._wake = asyncio.Event()
         self._wake.set()  # rows left by an earlier run go out at once
@@ -153,6 +166,7 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
             self._relayed_at = loop.time()
             if metrics.enabled():
                 await self._sample_backlog()
+            await self._clean_up_if_due()
             if result.failed or result.dead or result is _BROKEN:
                 delay = min(max(delay * 2, self.wait_delay), self.max_delay)
             else:
@@ -184,6 +198,25 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
             logger.debug("could not sample the outbox backlog", exc_info=True)
             return
         metrics.outbox_sampled(self.name, count, oldest, utc_now())
+
+    async def _clean_up_if_due(self) -> None:
+        """Run the retention cleanup when its interval has passed (never on every round)."""
+        now = asyncio.get_running_loop().time()
+        if self.retention is None or now - self._cleaned_at < self.retention.interval:
+            return
+        self._cleaned_at = now
+        try:
+            purged = await self.retention.run_once()
+        except Exception:
+            # The next interval tries again; relaying must not stop for housekeeping.
+            logger.exception("outbox retention cleanup failed")
+            return
+        if purged.outbox_rows or purged.inbox_records:
+            logger.info(
+                "retention deleted %d published outbox rows and %d inbox records",
+                purged.outbox_rows,
+                purged.inbox_records,
+            )
 
     async def _wait(self, timeout: float) -> None:
         with contextlib.suppress(TimeoutError):

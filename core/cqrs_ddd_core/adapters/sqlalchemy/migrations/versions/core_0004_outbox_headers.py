@@ -1,7 +1,7 @@
 """The outbox row keeps headers: the trace context it was written in.
 
-Revision ID: core_0003_outbox_headers
-Revises: core_0001
+Revision ID: core_0004
+Revises: core_0003
 Branch: cqrs_ddd_core. Nullable, so rows written before it (and rows written while tracing is
 off) simply have none; the relay then publishes without a parent context.
 """
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "core_0003_outbox_headers"
-down_revision: str | Sequence[str] | None = "core_0001"
+revision: str = "core_0004"
+down_revision: str | Sequence[str] | None = "core_0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

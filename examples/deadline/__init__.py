@@ -1,0 +1,1 @@
+"""A durable deadline that fires unless cancelled: see app.py."""

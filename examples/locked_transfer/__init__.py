@@ -1,0 +1,1 @@
+"""Concurrent transfers under pessimistic locks: see app.py."""

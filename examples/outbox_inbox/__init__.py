@@ -1,0 +1,1 @@
+"""The transactional outbox with an idempotent consumer: see app.py."""
