@@ -45,10 +45,13 @@ bench *args:
 compose-check:
     uv run check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
-# Start RabbitMQ, PostgreSQL and both services with Docker Compose
+# Start RabbitMQ, PostgreSQL, Jaeger and both services with Docker Compose
 up:
     @uv run python -c "from deploy.tokens import describe_secret; print(describe_secret())"
     docker compose up -d --build
+    @echo "ordering: http://127.0.0.1:8001   billing: docker compose port billing 8000"
+    @echo "traces:   http://127.0.0.1:16686 (Jaeger: pick service ordering, Find Traces, open a POST /orders)"
+    @echo "metrics:  GET /metrics on each service; JSON logs: docker compose logs -f ordering billing"
 
 # Stop what `just up` started
 down:

@@ -7,7 +7,8 @@ None of these change what the services do; each only records:
 * `CommandLog` - the records `LoggingMiddleware` writes for each command (its id, correlation
   and causation), which is how the demo sees commands inside both services;
 * `CommitRecorder` - the COMMITs and SAVEPOINTs a database saw, and which task issued them;
-* `LockWatch` - how long each lock acquisition of a lock strategy waited.
+* `LockWatch` - how long each lock acquisition of a lock strategy waited;
+* `SpanLog` - the spans both services recorded (the core's tracing, kept in memory).
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing_service import consumers as billing_consumers
+from cqrs_ddd_core.observability import tracing
 from cqrs_ddd_core.ports.locking import ILockStrategy
 from cqrs_ddd_core.ports.messaging import IMessageConsumer
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
@@ -240,3 +245,25 @@ class LockWatch:
     def uninstall(self) -> None:
         if "acquire" in vars(self.strategy):
             del self.strategy.acquire
+
+
+class SpanLog:
+    """The spans of both services, kept in this process's memory instead of exported.
+
+    Installed before the services' apps are built, so HTTP requests are traced too.
+    """
+
+    def __init__(self) -> None:
+        self._exporter = InMemorySpanExporter()
+        self._provider = TracerProvider()
+        self._provider.add_span_processor(SimpleSpanProcessor(self._exporter))
+
+    def install(self) -> None:
+        tracing.install(self._provider)
+
+    def uninstall(self) -> None:
+        tracing.uninstall()
+        self._provider.shutdown()
+
+    def spans(self) -> tuple[ReadableSpan, ...]:
+        return self._exporter.get_finished_spans()

@@ -37,7 +37,7 @@ from cqrs_ddd_core.adapters.rabbitmq.topology import dead_letter_queue_name, ret
 from cqrs_ddd_core.ports.messaging import IMessageConsumer, MessageHandler
 from cqrs_ddd_core.primitives.ids import new_id
 from demo.clock import MovableClock
-from demo.observers import CommandLog, MessageTap
+from demo.observers import CommandLog, MessageTap, SpanLog
 from deploy.tokens import issue, secret_in_force
 from ordering_service import bootstrap as ordering_bootstrap
 
@@ -268,6 +268,8 @@ class Stack:
     commands: CommandLog
     clock: MovableClock
     """Ordering's clock: the payment-deadline section moves it instead of waiting."""
+    spans: SpanLog
+    """What both services traced (the correlation-tree section draws the first order's)."""
 
 
 @asynccontextmanager
@@ -275,6 +277,8 @@ async def running(side: BrokerSide, *, verbose: bool = False) -> AsyncIterator[S
     """Build both services from their bootstraps, start them, and stop them on exit."""
     commands = CommandLog()
     commands.install()
+    spans = SpanLog()
+    spans.install()
     with tempfile.TemporaryDirectory(prefix="cqrs-demo-") as folder:
         path = Path(folder)
         broker = side.service_broker()
@@ -307,10 +311,20 @@ async def running(side: BrokerSide, *, verbose: bool = False) -> AsyncIterator[S
                 billing_http = await stack.enter_async_context(_client(billing_app, "billing"))
                 ordering_http = await stack.enter_async_context(_client(ordering_app, "ordering"))
                 yield Stack(
-                    path, side, ordering, billing, ordering_http, billing_http, tap, commands, clock
+                    path,
+                    side,
+                    ordering,
+                    billing,
+                    ordering_http,
+                    billing_http,
+                    tap,
+                    commands,
+                    clock,
+                    spans,
                 )
         finally:
             commands.uninstall()
+            spans.uninstall()
 
 
 def _settings(folder: Path, side: BrokerSide, service: str) -> dict[str, Any]:

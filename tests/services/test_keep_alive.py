@@ -33,8 +33,10 @@ def test_the_service_keeps_idle_connections_longer_than_the_clients_pool(
 
     class Settings:
         host, port = "127.0.0.1", 0
+        log_format = "text"
 
     class Service:
+        name = "ordering"
         settings = Settings()
 
         def create_app(self) -> object:

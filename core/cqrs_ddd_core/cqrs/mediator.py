@@ -31,6 +31,8 @@ from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import CommandResponse, QueryResponse
 from cqrs_ddd_core.cqrs.scope import UnitOfWorkScope, active_scope, get_current_uow
 from cqrs_ddd_core.domain.events import DomainEvent
+from cqrs_ddd_core.observability.messages import observed
+from cqrs_ddd_core.observability.tracing import message_span, note
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 from cqrs_ddd_core.ports.unit_of_work import UnitOfWork
 from cqrs_ddd_core.primitives.context import get_causation_id, get_correlation_id, message_context
@@ -138,11 +140,14 @@ class Mediator(ICommandBus, IQueryBus):
 
     # --8<-- [start:handle-command]
     async def _handle_command(self, command: Command[Any]) -> CommandResponse[Any]:
-        with message_context(command.correlation_id, command.command_id):
+        # The span is entered inside the context: a nested command's span is its parent's child.
+        with message_context(command.correlation_id, command.command_id), observed(command):
             response: CommandResponse[Any] = await self._pipeline(type(command))(command)
             if response.success:
                 for event in response.events:
                     await self._event_dispatcher.dispatch(event)
+            else:
+                note("cqrs.success", False)
         return response
         # --8<-- [end:handle-command]
 
@@ -173,7 +178,7 @@ class Mediator(ICommandBus, IQueryBus):
             # --8<-- [end:query]
 
     async def _handle_query(self, query: Query[Any]) -> QueryResponse[Any]:
-        with message_context(query.correlation_id, query.query_id):
+        with message_context(query.correlation_id, query.query_id), message_span(query):
             response: QueryResponse[Any] = await self._pipeline(type(query))(query)
         return response
 

@@ -23,6 +23,8 @@ from cqrs_ddd_core.cqrs.command import Command
 from cqrs_ddd_core.cqrs.concurrency import DEFAULT_TIMEOUT, DEFAULT_TTL, CriticalSection
 from cqrs_ddd_core.cqrs.scope import get_current_session_id, get_current_uow
 from cqrs_ddd_core.middleware.registry import Next
+from cqrs_ddd_core.observability.metrics import lock_timer
+from cqrs_ddd_core.observability.tracing import lock_wait
 from cqrs_ddd_core.ports.locking import ILockStrategy
 
 
@@ -57,7 +59,8 @@ class LockingMiddleware:
         if uow is None:  # called outside a mediator's unit of work: hold around the handler
             async with section:
                 return await next(message)
-        await section.acquire()  # raises before the handler runs when a lock is not free
+        with lock_wait(resources), lock_timer():
+            await section.acquire()  # raises before the handler runs when a lock is not free
         try:
             uow.on_close(section.release)  # held until the root's commit or rollback is done
         except BaseException:

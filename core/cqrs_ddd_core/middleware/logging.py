@@ -22,6 +22,7 @@ class LoggingMiddleware:
     async def __call__(self, message: Any, next: Next) -> Any:
         name = type(message).__name__
         ids = {
+            "message_type": name,
             "message_id": getattr(message, "message_id", None),
             "correlation_id": getattr(message, "correlation_id", None),
             "causation_id": getattr(message, "causation_id", None),

@@ -65,6 +65,9 @@ class OutboxMessage:
     lease_expires_at: datetime | None = None
     claim_token: str | None = None
     published_at: datetime | None = None
+    headers: dict[str, str] | None = None
+    """What travels beside the payload: the trace context the row was written in (see
+    `cqrs_ddd_core.observability.tracing`); ``None`` while tracing is off."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.payload.get("event_type"), str):
@@ -177,6 +180,16 @@ class IOutboxStorage(ABC):
     @abstractmethod
     async def count_by_status(self) -> dict[OutboxStatus, int]:
         """How many rows are in each status (every status is a key, zero included)."""
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        """Rows not yet published or dead, and when the oldest of them was written.
+
+        What the ``cqrs.outbox.backlog`` and ``cqrs.outbox.oldest_pending_age`` metrics show.
+        This default knows the count only; the storages override it with one query.
+        """
+        counts = await self.count_by_status()
+        waiting = sum(counts[s] for s in (OutboxStatus.PENDING, OutboxStatus.CLAIMED))
+        return waiting + counts[OutboxStatus.FAILED], None
 
     @abstractmethod
     async def purge_published(self, before: datetime, *, limit: int = 1000) -> int:

@@ -164,13 +164,18 @@ class ProcessesDeployment:
 
 
 @contextmanager
-def running_services(rabbitmq_url: str, workdir: Path) -> Iterator[Cluster]:
+def running_services(
+    rabbitmq_url: str, workdir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Cluster]:
     """Billing and ordering as processes on a virtual host of their own, observed from the
-    start; stopped gracefully (killed if they will not stop) and the vhost deleted on exit."""
+    start; stopped gracefully (killed if they will not stop) and the vhost deleted on exit.
+    ``extra_env`` reaches both processes (the observability scenarios' OTEL_* variables)."""
     require_vhosts("the cross-context scenarios over RabbitMQ")
     with own_vhost(rabbitmq_url, "cqrs-scenarios") as amqp_url:
         asyncio.run(_declare_observer(amqp_url, services_exchange()))
-        cluster = Cluster.on_sqlite(workdir, amqp_url, TEST_AUTH_SECRET)
+        cluster = Cluster.on_sqlite(
+            workdir, amqp_url, TEST_AUTH_SECRET, extra_env=dict(extra_env or {})
+        )
         cluster.add("billing")
         cluster.add("ordering")
         try:

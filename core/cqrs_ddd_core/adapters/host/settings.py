@@ -19,7 +19,7 @@ no repr, log line or error shows it.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, PositiveFloat, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +43,8 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     exchange_name: str = "events"
     outbox_poll_interval: float = 1.0
+    log_format: Literal["text", "json"] = "text"
+    """``LOG_FORMAT=json``: one JSON object per log line, with the trace and the story's ids."""
     # Retention (cqrs/outbox/retention.py): published outbox rows and inbox records older
     # than these are deleted by the relay every RETENTION_INTERVAL seconds.
     outbox_retention_days: float = Field(default=7.0, gt=0)

@@ -20,14 +20,16 @@ from typing import Any
 from litestar import Litestar
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
+from litestar.plugins import PluginProtocol
 
 from cqrs_ddd_core.adapters.litestar.auth import PROVIDE_ACTOR, bearer_auth
 from cqrs_ddd_core.adapters.litestar.errors import EXCEPTION_HANDLERS
 from cqrs_ddd_core.adapters.litestar.idempotency import IdempotentPosts
 from cqrs_ddd_core.adapters.litestar.json_body import ExactJSONRequest
 from cqrs_ddd_core.adapters.litestar.openapi import openapi_assets, openapi_config
-from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, live, notifications, ready
+from cqrs_ddd_core.adapters.litestar.routes import HealthCheck, live, metrics, notifications, ready
 from cqrs_ddd_core.cqrs.publishers.notifications import NotificationLog
+from cqrs_ddd_core.observability.tracing import installed_provider
 from cqrs_ddd_core.ports.bus import ICommandBus, IQueryBus
 
 Hook = Callable[[], Awaitable[None]]
@@ -62,7 +64,7 @@ def service_app(
         return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
     return Litestar(
-        route_handlers=[*route_handlers, live, ready, notifications, openapi_assets()],
+        route_handlers=[*route_handlers, live, ready, notifications, metrics, openapi_assets()],
         openapi_config=openapi_config(),
         # Authentication first (outermost): the idempotency keys belong to the caller it finds.
         middleware=[bearer_auth(auth_secret), *([idempotency] if idempotency is not None else [])],
@@ -78,4 +80,22 @@ def service_app(
         logging_config=None,  # the process's logging stays in force (adapters/host/run.py)
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),
+        plugins=_tracing_plugins(),
     )
+
+
+# Probes and scrapes would bury the stories in traces of their own.
+UNTRACED_PATHS = ["^/health", "^/metrics"]
+
+
+def _tracing_plugins() -> list[PluginProtocol]:
+    """Litestar's OpenTelemetry plugin - a server span per request - when tracing is on."""
+    provider = installed_provider()
+    if provider is None:
+        return []  # off: not even the middleware
+    from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+
+    config = OpenTelemetryConfig(
+        tracer_provider=provider, exclude=UNTRACED_PATHS, exclude_spans=["receive", "send"]
+    )
+    return [OpenTelemetryPlugin(config)]

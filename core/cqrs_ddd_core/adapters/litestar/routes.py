@@ -13,7 +13,8 @@ The probes an orchestrator asks, no token needed:
 ``GET /notifications`` shows what the service told customers lately (its `NotificationLog`):
 every customer's, so only an operator may read it.
 Both take their data from dependencies the service's ``create_app`` provides:
-``check_health`` and ``notification_feed``.
+``check_health`` and ``notification_feed``. ``GET /metrics`` - the core's metrics in
+Prometheus' text format - is served only while telemetry is on (`observability.metrics`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from cqrs_ddd_core.adapters.litestar.paging import (
     page,
 )
 from cqrs_ddd_core.cqrs.publishers.notifications import NotificationLog
+from cqrs_ddd_core.observability.metrics import prometheus_text
 
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 """Returns ``{"status": "ok" | "unavailable", <check>: bool, ..., "failed": {...}}``."""
@@ -69,3 +71,12 @@ async def notifications(
 def _position(key: list[str]) -> int:
     [position] = key  # a ValueError for a key of another length, or not a number
     return int(position)
+
+
+@get("/metrics", summary="The service's metrics, in Prometheus' text format", sync_to_thread=False)
+def metrics() -> Response[bytes]:
+    scraped = prometheus_text()
+    if scraped is None:
+        return Response(b"metrics are off: set OTEL_EXPORTER_OTLP_ENDPOINT\n", status_code=404)
+    body, content_type = scraped
+    return Response(body, media_type=content_type)

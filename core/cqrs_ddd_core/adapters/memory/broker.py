@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from cqrs_ddd_core.domain.events import DomainEvent
+from cqrs_ddd_core.observability import metrics, tracing
 from cqrs_ddd_core.ports.messaging import IMessageConsumer, IMessagePublisher, MessageHandler
 from cqrs_ddd_core.ports.outbox import utc_now
 from cqrs_ddd_core.primitives.exceptions import PoisonMessageError, PublishError, is_poison
@@ -267,10 +268,24 @@ class InMemoryBroker(IMessagePublisher, IMessageConsumer):
                 worker.busy = False
 
     async def _deliver(self, queue: _Queue, worker: _Worker, delivery: _Delivery) -> None:
+        envelope = delivery.envelope
+        with tracing.consuming(
+            "in-memory",
+            envelope.topic,
+            envelope.message_id,
+            envelope.headers,
+            queue=queue.name,
+            correlation_id=envelope.correlation_id,
+            causation_id=envelope.causation_id,
+        ):
+            await self._deliver_once(queue, worker, delivery)
+
+    async def _deliver_once(self, queue: _Queue, worker: _Worker, delivery: _Delivery) -> None:
         delivery.count += 1
         try:
             await worker.handler(delivery.envelope.payload)
         except Exception as exc:
+            tracing.failed(exc)
             if is_poison(exc):
                 self._dead_letter(queue, delivery, f"poison message: {exc}")
                 return
@@ -300,6 +315,8 @@ class InMemoryBroker(IMessagePublisher, IMessageConsumer):
         queue.scheduled[handle] = delivery
 
     def _dead_letter(self, queue: _Queue, delivery: _Delivery, reason: str) -> None:
+        tracing.dead_lettered(reason)
+        metrics.consumer_dead_lettered(queue.name)
         logger.error(
             "%s: message %s (%s) dead-lettered: %s",
             queue.name,

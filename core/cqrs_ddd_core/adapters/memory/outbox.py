@@ -138,6 +138,10 @@ class InMemoryOutboxStorage(IOutboxStorage):
             counts[row.status] += 1
         return counts
 
+    async def backlog(self) -> tuple[int, datetime | None]:
+        active = [self._rows[message_id] for message_id in self._active]
+        return len(active), min((row.created_at for row in active), default=None)
+
     async def purge_published(self, before: datetime, *, limit: int = 1000) -> int:
         old = [
             message_id

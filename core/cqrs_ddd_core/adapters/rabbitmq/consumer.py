@@ -52,6 +52,7 @@ from cqrs_ddd_core.adapters.rabbitmq.dead_letters import (
 from cqrs_ddd_core.adapters.rabbitmq.envelope import decode, original_topic, previous_attempts
 from cqrs_ddd_core.adapters.rabbitmq.publisher import LINK_ERRORS
 from cqrs_ddd_core.adapters.rabbitmq.topology import QueueTopology
+from cqrs_ddd_core.observability import metrics, tracing
 from cqrs_ddd_core.ports.messaging import IMessageConsumer, MessageHandler
 from cqrs_ddd_core.primitives.context import message_context
 from cqrs_ddd_core.primitives.exceptions import is_poison
@@ -274,7 +275,15 @@ class RabbitMQConsumer(IMessageConsumer):
         assert task is not None
         self._in_flight.add(task)
         try:
-            await self._process(subscription, message)
+            with tracing.consuming(
+                "rabbitmq",
+                original_topic(message, subscription.topology.queue_name),
+                message.message_id,
+                message.headers,
+                queue=subscription.topology.queue_name,
+                correlation_id=message.correlation_id,
+            ):
+                await self._process(subscription, message)
         finally:
             self._in_flight.discard(task)
 
@@ -293,6 +302,7 @@ class RabbitMQConsumer(IMessageConsumer):
                 await handler(payload)
         except Exception as exc:
             # CancelledError is not an Exception: a cancelled handler settles nothing.
+            tracing.failed(exc)
             if is_poison(exc):
                 await self._dead_letter(subscription, message, exc, topic, attempt, poison=True)
                 return
@@ -396,6 +406,8 @@ class RabbitMQConsumer(IMessageConsumer):
             )
             await settle(message.reject(requeue=False), message)
             return
+        tracing.dead_lettered(str(copy.headers.get("x-dead-letter-reason")))
+        metrics.consumer_dead_lettered(queue_name)
         logger.error(
             "Dead-lettered %s %s from %s: %s",
             message.type,

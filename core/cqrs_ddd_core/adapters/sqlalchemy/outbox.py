@@ -79,6 +79,7 @@ outbox_table = Table(
     Column("lease_expires_at", UtcDateTime, nullable=True),
     Column("claim_token", String(64), nullable=True),
     Column("published_at", UtcDateTime, nullable=True),
+    Column("headers", JSON, nullable=True),
     # The relays look for due rows, oldest first. Partial: rows that are done (published or
     # dead) stay out of it, so claiming costs the same however many rows were published.
     Index(
@@ -217,6 +218,13 @@ class SqlAlchemyOutboxStorage(IOutboxStorage):
             found = {str(status): int(count) for status, count in result.all()}
         return {status: found.get(status.value, 0) for status in OutboxStatus}
 
+    async def backlog(self) -> tuple[int, datetime | None]:
+        t = outbox_table
+        query = select(func.count(), func.min(t.c.created_at)).where(text(UNFINISHED))
+        async with self._reader.connect() as connection:
+            count, oldest = (await connection.execute(query)).one()
+        return int(count), oldest
+
     async def purge_published(self, before: datetime, *, limit: int = 1000) -> int:
         t = outbox_table
         # Bounded: one short transaction per batch, so writers (SQLite has one) wait little.
@@ -262,6 +270,7 @@ def _to_row(message: OutboxMessage) -> dict[str, Any]:
         "lease_expires_at": message.lease_expires_at,
         "claim_token": message.claim_token,
         "published_at": message.published_at,
+        "headers": message.headers,
     }
 
 
@@ -280,6 +289,7 @@ def _from_row(row: RowMapping) -> OutboxMessage:
         lease_expires_at=row["lease_expires_at"],
         claim_token=row["claim_token"],
         published_at=row["published_at"],
+        headers=row["headers"],
     )
 
 

@@ -33,6 +33,7 @@ from cqrs_ddd_core.cqrs.registry import HandlerRegistration, HandlerRegistry
 from cqrs_ddd_core.cqrs.scope import unit_of_work_scope
 from cqrs_ddd_core.domain.event_registry import EventTypeRegistry
 from cqrs_ddd_core.domain.events import DomainEvent
+from cqrs_ddd_core.observability import metrics, tracing
 from cqrs_ddd_core.ports.event_dispatcher import IEventDispatcher
 from cqrs_ddd_core.ports.inbox import IInboxStorage
 from cqrs_ddd_core.ports.messaging import IMessageConsumer
@@ -192,8 +193,10 @@ class BaseEventConsumer:
         try:
             event = self.hydrate(payload)
             if self.uow_factory is None:
-                await self.dispatcher.dispatch(event)
+                with tracing.handling(self.consumer_name, event):
+                    await self.dispatcher.dispatch(event)
                 self.processed += 1
+                metrics.consumer_handled(self.consumer_name)
             else:
                 await self._handle_in_unit_of_work(event, self.uow_factory)
         finally:
@@ -235,15 +238,15 @@ class BaseEventConsumer:
         # transaction here would hold the database (on SQLite, its write lock) while the
         # handlers wait for their resource locks - the opposite order to an HTTP command's.
         # A copy racing past this check still fails on mark_processed, inside the transaction.
-        if self.inbox is not None and await self.inbox.has_processed(
-            event.event_id, self.consumer_name
-        ):
+        if self.inbox is not None and await self._seen_before(event, self.inbox):
             self.duplicates += 1
+            metrics.consumer_duplicate(self.consumer_name)
             logger.info(
                 "%s: %s %s was processed already; acknowledged without effect",
                 self.consumer_name,
                 event.type_name(),
                 event.event_id,
+                extra={"message_type": event.type_name(), "message_id": event.event_id},
             )
             return
         uow = uow_factory()
@@ -252,13 +255,21 @@ class BaseEventConsumer:
         # session per handling, not the event's id: a redelivery that overlaps the first
         # delivery (a stalled replica, a lost ack) must wait for its locks, not re-enter them.
         scope = unit_of_work_scope(uow, session_id=new_id(), correlation_id=event.correlation_id)
-        async with uow:
-            with scope:
-                await self.dispatcher.dispatch(event)
-                if self.inbox is not None:
-                    await self.inbox.mark_processed(event.event_id, self.consumer_name, uow=uow)
-            await uow.commit()
+        with tracing.handling(self.consumer_name, event):
+            async with uow:
+                with scope:
+                    await self.dispatcher.dispatch(event)
+                    if self.inbox is not None:
+                        await self.inbox.mark_processed(event.event_id, self.consumer_name, uow=uow)
+                await uow.commit()
         self.processed += 1
+        metrics.consumer_handled(self.consumer_name)
+
+    async def _seen_before(self, event: DomainEvent, inbox: IInboxStorage) -> bool:
+        with tracing.inbox_check(self.consumer_name, event.event_id):
+            duplicate = await inbox.has_processed(event.event_id, self.consumer_name)
+            tracing.note(tracing.INBOX_DUPLICATE, duplicate)
+        return duplicate
 
 
 def _handler_class(event_type: type, registration: HandlerRegistration) -> type:

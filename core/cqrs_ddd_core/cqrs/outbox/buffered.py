@@ -24,10 +24,12 @@ from typing import Any
 from cqrs_ddd_core.cqrs.outbox.retention import Retention
 from cqrs_ddd_core.cqrs.outbox.service import BatchResult, OutboxService
 from cqrs_ddd_core.cqrs.scope import get_current_uow
+from cqrs_ddd_core.observability import metrics
+from cqrs_ddd_core.observability.tracing import outbox_write
 from cqrs_ddd_core.ports.background import IBackgroundWorker
 from cqrs_ddd_core.ports.locking import ILockStrategy
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
-from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage
+from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +53,12 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         lease_seconds: float = 30.0,
         publish_timeout: float = 10.0,
         retention: Retention | None = None,
+        name: str = "outbox",
     ) -> None:
         self.storage = storage
         self.retention = retention
+        self.name = name
+        """Names this outbox in its metrics (a service's name)."""
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.wait_delay = wait_delay
@@ -90,7 +95,10 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
             causation_id=kwargs.get("causation_id"),
         )
         uow = get_current_uow()
-        await self.storage.save([row], uow=uow)
+        with outbox_write(row.topic, row.message_id, row.correlation_id) as trace_headers:
+            # The row remembers where it was written, so its publish joins the same trace.
+            row.headers = {**(kwargs.get("headers") or {}), **trace_headers} or None
+            await self.storage.save([row], uow=uow)
         if uow is None:
             self.wake()
         else:
@@ -167,6 +175,8 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
             self._wake.clear()
             result = await self._relay_until_idle()
             self._relayed_at = loop.time()
+            if metrics.enabled():
+                await self._sample_backlog()
             await self._clean_up_if_due()
             if result.failed or result.dead or result is _BROKEN:
                 delay = min(max(delay * 2, self.wait_delay), self.max_delay)
@@ -192,6 +202,15 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
                 return result
             if self._stopping:
                 return result
+
+    async def _sample_backlog(self) -> None:
+        """What is still waiting, for the backlog metrics (a storage failure only skips it)."""
+        try:
+            count, oldest = await self.storage.backlog()
+        except Exception:
+            logger.debug("could not sample the outbox backlog", exc_info=True)
+            return
+        metrics.outbox_sampled(self.name, count, oldest, utc_now())
 
     async def _clean_up_if_due(self) -> None:
         """Run the retention cleanup when its interval has passed (never on every round)."""

@@ -22,6 +22,8 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cqrs_ddd_core.observability import metrics
+from cqrs_ddd_core.observability.tracing import publishing
 from cqrs_ddd_core.ports.locking import ILockStrategy
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
 from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, utc_now
@@ -109,6 +111,11 @@ class OutboxService:
         outcomes = await self._publish_all(batch)
         pairs = list(zip(batch, outcomes, strict=True))
         published = [message.message_id for message, outcome in pairs if outcome is None]
+        for message, outcome in pairs:
+            if outcome is None:
+                metrics.relay_published(message.topic)
+            else:
+                metrics.relay_failed(message.topic, dead=message.attempts > self.max_retries)
         if published:
             marked = await self.storage.mark_published(published, claim_token)
             if marked < len(published):
@@ -187,14 +194,25 @@ class OutboxService:
         timeout = TimeoutError(f"publish did not finish within {self.publish_timeout}s")
         return [timeout if task in unfinished else _outcome(task) for task in tasks]
 
+    # --8<-- [start:relay-publish]
     async def _publish(self, message: OutboxMessage) -> None:
-        await self.publisher.publish(
+        with publishing(
             message.topic,
-            message.payload,
-            message_id=message.message_id,
+            message.message_id,
+            message.headers,
             correlation_id=message.correlation_id,
             causation_id=message.causation_id,
-        )
+        ) as headers:
+            options = {"headers": headers} if headers else {}  # only when there is a context
+            await self.publisher.publish(
+                message.topic,
+                message.payload,
+                message_id=message.message_id,
+                correlation_id=message.correlation_id,
+                causation_id=message.causation_id,
+                **options,
+            )
+            # --8<-- [end:relay-publish]
 
     def _backoff(self, attempts: int) -> float:
         exponent = min(max(attempts - 1, 0), 30)
