@@ -21,6 +21,7 @@ from ordering_service import bootstrap as ordering_bootstrap
 from ordering_service.application.commands import CreateOrderCommand, OrderItem
 from ordering_service.application.queries import GetOrderQuery
 from tests.bdd.cross_context.deployment import Carried, PlacedOrder
+from tests.tokens import TEST_AUTH_SECRET
 
 
 class EmbeddedDeployment:
@@ -45,11 +46,15 @@ class EmbeddedDeployment:
     async def start(cls) -> EmbeddedDeployment:
         broker = InMemoryBroker(redelivery_delay=0.01)
         ordering = ordering_bootstrap.build(
-            ordering_bootstrap.OrderingSettings(database_url="memory", outbox_poll_interval=0.05),
+            ordering_bootstrap.OrderingSettings(
+                database_url="memory", outbox_poll_interval=0.05, auth_secret=TEST_AUTH_SECRET
+            ),
             broker=broker,
         )
         billing = billing_bootstrap.build(
-            billing_bootstrap.BillingSettings(database_url="memory", outbox_poll_interval=0.05),
+            billing_bootstrap.BillingSettings(
+                database_url="memory", outbox_poll_interval=0.05, auth_secret=TEST_AUTH_SECRET
+            ),
             broker=broker,
         )
         await billing.start()  # first: it consumes what ordering publishes
