@@ -16,14 +16,17 @@ rest. Guide: docs/patterns/persistence.md.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cqrs_ddd_core.adapters.redis.locking import RedisLockStrategy
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, is_sqlite
 from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy
 from cqrs_ddd_core.ports.locking import ILockStrategy
+
+if TYPE_CHECKING:
+    from cqrs_ddd_core.adapters.redis.locking import RedisLockStrategy
 
 
 def shared_lock_strategy(engine: AsyncEngine) -> tuple[ILockStrategy, AsyncEngine | None]:
@@ -56,6 +59,10 @@ def check_lock_url(url: str | None) -> str | None:
 def redis_lock_strategy(url: str, *, prefix: str) -> RedisLockStrategy:
     """Locks in the Redis at ``url``, under keys ``prefix`` + resource (one prefix a service)."""
     check_lock_url(url)
+    # Imported here: Redis's client adds about 15 MB to a process, and only a service that
+    # asks for Redis locks should carry it.
+    from cqrs_ddd_core.adapters.redis.locking import RedisLockStrategy
+
     return RedisLockStrategy.from_url(url, prefix=prefix)
 
 
