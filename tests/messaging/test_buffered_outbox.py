@@ -14,10 +14,11 @@ from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryUnitOfWork
 from cqrs_ddd_core.cqrs.command import Command
 from cqrs_ddd_core.cqrs.mediator import Mediator
 from cqrs_ddd_core.cqrs.outbox.buffered import BufferedOutbox
+from cqrs_ddd_core.cqrs.outbox.service import BatchResult
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import CommandResponse
 from cqrs_ddd_core.ports.outbox import OutboxMessage, OutboxStatus
-from tests.messaging.support import ItemAdded, RecordingPublisher, eventually
+from tests.messaging.support import ItemAdded, OffsetClock, RecordingPublisher, eventually
 
 
 class FunctionHandler:
@@ -96,29 +97,61 @@ async def test_a_message_published_in_a_unit_of_work_leaves_only_after_the_commi
     assert len(publisher.published) == 1, "the rolled-back command's event never left"
 
 
-async def test_a_burst_of_messages_goes_out_in_one_batch(
+async def test_a_burst_of_messages_goes_out_in_one_batch_without_a_claim(
     storage: InMemoryOutboxStorage, publisher: RecordingPublisher
 ) -> None:
     outbox = BufferedOutbox(storage, publisher, poll_interval=10, wait_delay=0.05)
     claims: list[int] = []
+    batches: list[int] = []
     claim = storage.claim_batch
+    relay_held = outbox.service.relay_held
 
-    async def counted(batch_size: int, *, lease_seconds: float) -> list[OutboxMessage]:
+    async def counted_claim(batch_size: int, *, lease_seconds: float) -> list[OutboxMessage]:
         batch = await claim(batch_size, lease_seconds=lease_seconds)
         if batch:
             claims.append(len(batch))
         return batch
 
-    storage.claim_batch = counted  # type: ignore[method-assign]
+    async def counted_relay(batch: list[OutboxMessage]) -> BatchResult:
+        batches.append(len(batch))
+        return await relay_held(batch)
+
+    storage.claim_batch = counted_claim  # type: ignore[method-assign]
+    outbox.service.relay_held = counted_relay  # type: ignore[method-assign]
     await outbox.start()
     try:
         for i in range(20):
             await outbox.publish("ItemAdded", ItemAdded(sku=str(i)))
         await eventually(lambda: len(publisher.published) == 20)
+        await eventually(lambda: has(storage, OutboxStatus.PUBLISHED, 20))
     finally:
         await outbox.stop()
 
-    assert claims == [20], "twenty wake-ups were debounced into one batch"
+    assert batches == [20], "twenty wake-ups were debounced into one batch"
+    assert claims == [], "rows leased to their writer at insert need no claim"
+
+
+async def test_a_row_whose_writer_died_before_publishing_is_claimed_when_its_lease_ends(
+    publisher: RecordingPublisher,
+) -> None:
+    clock = OffsetClock()
+    storage = InMemoryOutboxStorage(clock=clock)
+    dying = BufferedOutbox(storage, RecordingPublisher(), poll_interval=60, lease_seconds=30)
+    dying._hand_over = lambda row: None  # type: ignore[method-assign] # dies after the commit
+    survivor = BufferedOutbox(storage, publisher, poll_interval=0.05, wait_delay=0.01)
+    await dying.start()
+    await survivor.start()
+    try:
+        await dying.publish("ItemAdded", ItemAdded(sku="orphan"))
+        assert await has(storage, OutboxStatus.CLAIMED, 1), "inserted leased to its writer"
+        await asyncio.sleep(0.2)  # the survivor polled a few times meanwhile
+        assert publisher.published == [], "nobody else takes a row while its lease lasts"
+        clock.advance(31)
+        await eventually(lambda: len(publisher.published) == 1, what="claimed after the lease")
+        await eventually(lambda: has(storage, OutboxStatus.PUBLISHED, 1))
+    finally:
+        await survivor.stop()
+        await dying.stop()
 
 
 async def test_rows_written_by_another_process_are_found_by_polling(

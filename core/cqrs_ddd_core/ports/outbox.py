@@ -131,7 +131,10 @@ class IOutboxStorage(ABC):
     async def save(
         self, messages: Sequence[OutboxMessage], *, uow: UnitOfWork | None = None
     ) -> None:
-        """Store pending rows in the caller's transaction.
+        """Store rows as they are given in the caller's transaction.
+
+        Rows are pending, or already leased to the relay of the process that writes them (its
+        fast path: status ``CLAIMED``, its ``claim_token`` and ``lease_expires_at``).
 
         ``uow`` defaults to the current unit of work (``get_current_uow()``): the rows become
         visible when it commits and vanish if it rolls back. With no unit of work at all the

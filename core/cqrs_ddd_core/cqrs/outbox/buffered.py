@@ -1,15 +1,24 @@
 """`BufferedOutbox`: the outbox a service wires in - a publisher on one side, a relay on the other.
 
 As an `IMessagePublisher`, ``publish`` never talks to the broker: inside a unit of work it
-stores the message **in that transaction** and wakes the relay only after the commit
+stores the message **in that transaction** and hands it to the relay only after the commit
 (``uow.on_commit``), so the events of a rolled-back command never leave; outside one it stores
-the message at once and wakes the relay. As an `IBackgroundWorker` it relays through an
-`OutboxService`: woken on commit - at once when it was idle, debounced (``wait_delay``) when
-the wake-up comes while a burst keeps it busy, so the burst becomes one batch - polling every
-``poll_interval`` as a fallback (rows written by another process), backing off
-exponentially up to ``max_delay`` while the broker fails, and stopping gracefully - the batch
-in flight is finished, the rest waits in storage for the next start. Given a `Retention`, the
-same loop deletes old published rows (and inbox records) every ``retention.interval`` seconds.
+the message at once. As an `IBackgroundWorker` it relays through an `OutboxService`.
+
+The thing to notice is the **fast path**. While the relay runs, a row is inserted already
+leased to it (status ``claimed``, this relay's token, a lease of ``lease_seconds``), and the
+commit hands the row itself to the relay, which publishes it and marks it - no claim
+transaction, no waiting for a poll. Nobody else can take the row while the lease lasts; if the
+process dies before publishing, the lease runs out and any relay claims the row, exactly as
+for a relay that died mid-publish. Everything else takes the claim path: rows written by
+another process or before the start, failed rows due again, redriven rows.
+
+The loop: woken on commit - at once when it was idle, debounced (``wait_delay``) when the
+wake-up comes while a burst keeps it busy, so the burst becomes one batch - claiming every
+``poll_interval`` as a fallback, backing off exponentially up to ``max_delay`` while the
+broker fails, and stopping gracefully - the rows handed to it are published, the rest waits in
+storage for the next start. Given a `Retention`, the same loop deletes old published rows (and
+inbox records) every ``retention.interval`` seconds.
 Scenarios: features/core/outbox.feature, features/core/dead_letters.feature.
 Guide: docs/components/outbox.md, docs/patterns/outbox-flow.md.
 """
@@ -19,6 +28,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from cqrs_ddd_core.cqrs.outbox.retention import Retention
@@ -29,7 +40,8 @@ from cqrs_ddd_core.observability.tracing import outbox_write
 from cqrs_ddd_core.ports.background import IBackgroundWorker
 from cqrs_ddd_core.ports.locking import ILockStrategy
 from cqrs_ddd_core.ports.messaging import IMessagePublisher
-from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, utc_now
+from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, OutboxStatus, utc_now
+from cqrs_ddd_core.primitives.ids import new_id
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +89,13 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
             publish_timeout=publish_timeout,
         )
         self._wake = asyncio.Event()
+        self._claim_wanted = True  # rows the fast path does not know of may be waiting
+        self._held: list[OutboxMessage] = []  # committed rows leased to this relay at insert
+        self._lease_token = new_id()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._relayed_at = float("-inf")  # the loop time the last relay round ended
+        self._claimed_at = float("-inf")  # the loop time the claim path last ran
         self._cleaned_at = float("-inf")  # the loop time the last retention cleanup ran
         self._progressed_at = float("-inf")  # the loop time a batch last ended (or the start)
 
@@ -95,17 +111,33 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
             causation_id=kwargs.get("causation_id"),
         )
         uow = get_current_uow()
+        fast = self.running and not self._stopping
+        if fast:
+            self._lease_to_self(row)
         with outbox_write(row.topic, row.message_id, row.correlation_id) as trace_headers:
             # The row remembers where it was written, so its publish joins the same trace.
             row.headers = {**(kwargs.get("headers") or {}), **trace_headers} or None
             await self.storage.save([row], uow=uow)
+        on_stored = partial(self._hand_over, row) if fast else self.wake
         if uow is None:
-            self.wake()
+            on_stored()
         else:
-            uow.on_commit(self.wake)  # the row exists only once the transaction commits
+            uow.on_commit(on_stored)  # the row exists only once the transaction commits
 
     def wake(self) -> None:
-        """Ask the worker to relay soon (after the debounce delay)."""
+        """Ask the worker to look for due rows soon (after the debounce delay)."""
+        self._claim_wanted = True
+        self._wake.set()
+
+    def _lease_to_self(self, row: OutboxMessage) -> None:
+        # What a claim would have written, written by the insert itself (attempts counts it).
+        row.status = OutboxStatus.CLAIMED
+        row.claim_token = self._lease_token
+        row.lease_expires_at = utc_now() + timedelta(seconds=self.service.lease_seconds)
+        row.attempts = 1
+
+    def _hand_over(self, row: OutboxMessage) -> None:
+        self._held.append(row)
         self._wake.set()
 
     # --- the worker side -----------------------------------------------------------------
@@ -122,18 +154,25 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         if self.service.lock_strategy is not None:
             await self.service.lock_strategy.verify()
         self._stopping = False
+        self._lease_token = new_id()  # a new lease for each run: the old one's rows are claimed
+        self._claim_wanted = True
         self._wake = asyncio.Event()
         self._wake.set()  # rows left by an earlier run go out at once
         self._progressed_at = asyncio.get_running_loop().time()
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
-        """Finish the batch in flight, then stop. Unsent rows stay stored for the next start."""
+        """Finish the batch in flight and publish the rows handed over, then stop.
+
+        Rows not published stay stored for the next start.
+        """
         self._stopping = True
         self._wake.set()
         if self._task is not None:
             await self._task
             self._task = None
+        # Rows committed while the loop was ending: held under our lease, so ours to send.
+        await self._relay_held()
 
     @property
     def running(self) -> bool:
@@ -164,7 +203,7 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         while not self._stopping:
             await self._wait(delay if delay else self.poll_interval)
             if self._stopping:
-                return
+                return  # stop() publishes what was handed over
             # --8<-- [start:debounce]
             loop = asyncio.get_running_loop()
             if loop.time() - self._relayed_at < self.wait_delay:
@@ -173,7 +212,15 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
                 await asyncio.sleep(self.wait_delay)
             # --8<-- [end:debounce]
             self._wake.clear()
-            result = await self._relay_until_idle()
+            result = await self._relay_held()
+            if self._claim_wanted or delay or loop.time() - self._claimed_at >= self.poll_interval:
+                # The claim path, when asked, while backing off, and at least every poll
+                # interval: rows of other processes or of an earlier run, retries now due.
+                self._claim_wanted = False
+                self._claimed_at = loop.time()
+                claimed = await self._relay_until_idle()
+                broken = result is _BROKEN or claimed is _BROKEN
+                result = _BROKEN if broken else _sum(result, claimed)
             self._relayed_at = loop.time()
             if metrics.enabled():
                 await self._sample_backlog()
@@ -182,6 +229,22 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
                 delay = min(max(delay * 2, self.wait_delay), self.max_delay)
             else:
                 delay = 0.0
+
+    async def _relay_held(self) -> BatchResult:
+        """Publish the rows handed over by commits (the fast path), a batch at a time."""
+        total = BatchResult()
+        while self._held:
+            batch, self._held = self._held[: self.batch_size], self._held[self.batch_size :]
+            try:
+                result = await self.service.relay_held(batch)
+            except Exception:
+                # Marking failed (storage unreachable): the rows stay leased, and the claim
+                # path takes them over once the lease runs out.
+                logger.exception("outbox relay of committed rows failed; backing off")
+                return _BROKEN
+            self._progressed_at = asyncio.get_running_loop().time()
+            total = _sum(total, result)
+        return total
 
     async def _relay_until_idle(self) -> BatchResult:
         """Relay full batches back to back; stop at a partial one, a failure or ``stop()``."""
@@ -235,6 +298,12 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 await self._wake.wait()
+
+
+def _sum(a: BatchResult, b: BatchResult) -> BatchResult:
+    return BatchResult(
+        a.claimed + b.claimed, a.published + b.published, a.failed + b.failed, a.dead + b.dead
+    )
 
 
 def _being_cancelled() -> bool:

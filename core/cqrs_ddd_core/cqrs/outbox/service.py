@@ -106,8 +106,20 @@ class OutboxService:
             return BatchResult()
         claim_token = batch[0].claim_token or ""
         batch, lost = await self._bury_lost(batch, claim_token)
+        result = await self.relay_held(batch)
+        return BatchResult(
+            result.claimed + lost, result.published, result.failed, result.dead + lost
+        )
+
+    async def relay_held(self, batch: list[OutboxMessage]) -> BatchResult:
+        """Publish rows this relay already holds under one claim token, and record each outcome.
+
+        The rows of a claim, or rows leased to their writer when they were inserted (the
+        `BufferedOutbox` fast path): either way the lease is ours, so no claim is needed.
+        """
         if not batch:
-            return BatchResult(claimed=lost, dead=lost)
+            return BatchResult()
+        claim_token = batch[0].claim_token or ""
         outcomes = await self._publish_all(batch)
         pairs = list(zip(batch, outcomes, strict=True))
         published = [message.message_id for message, outcome in pairs if outcome is None]
@@ -155,7 +167,7 @@ class OutboxService:
                 await self.storage.mark_failed(
                     message.message_id, claim_token, error=error, retry_at=retry_at
                 )
-        return BatchResult(len(batch) + lost, len(published), failed, dead + lost)
+        return BatchResult(len(batch), len(published), failed, dead)
 
     async def _bury_lost(
         self, batch: list[OutboxMessage], claim_token: str
