@@ -3,10 +3,11 @@
 Read it top to bottom, as ordering's: settings, middleware, route table, and `build`, which
 registers the handlers (application/handlers.py) and hands them, with the two consumers, to the
 core's service host (`cqrs_ddd_core.adapters.host`). The thing to notice is the middleware's
-order: logging, then locking - the debited account is held until the transaction ends, in
-locks every replica shares (next to the database, or in Redis with ``LOCK_URL``) - then the
-outbox. The route table sends each payment result to ordering (``integration``) *and* to the
-customer (``notifications``). `build`'s seams ``relay`` and ``payment_bus`` (what the payment
+order: logging, then locking - the debited account is held until the transaction ends, by
+that transaction itself (``LOCK_STORE=transaction``, the default), in a lock table next to the
+database (``LOCK_STORE=table``) or in Redis (``LOCK_URL``) - then the outbox. The route
+table sends each payment result to ordering (``integration``) *and* to the customer
+(``notifications``). `build`'s seams ``relay`` and ``payment_bus`` (what the payment
 policy sends through) serve the fault-injection suite. Guide: docs/patterns/composition-root.md.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from pydantic import PositiveFloat, field_validator
 
@@ -25,7 +27,7 @@ from billing_service.domain.errors import AccountAlreadyExistsError
 from billing_service.domain.events import PaymentCaptured, PaymentFailed, PaymentRefunded
 from billing_service.infrastructure.memory import BillingInMemoryUnitOfWork
 from billing_service.infrastructure.sql import BillingSqlUnitOfWork
-from cqrs_ddd_core.adapters.host.locks import check_lock_url, redis_lock_strategy
+from cqrs_ddd_core.adapters.host.locks import check_lock_url, service_locks
 from cqrs_ddd_core.adapters.host.mediator import build_mediator
 from cqrs_ddd_core.adapters.host.plumbing import DEFAULT_RELAY, Plumbing, RelayOptions
 from cqrs_ddd_core.adapters.host.service import ServiceHost
@@ -49,16 +51,20 @@ MERCHANT_ACCOUNT = "merchant"
 # --8<-- [start:settings]
 class BillingSettings(ServiceSettings):
     """`ServiceSettings`, ``MERCHANT_ACCOUNT`` (the account every payment goes to) and where
-    the locks live: ``LOCK_URL`` unset keeps them in billing's database; ``redis://`` or
-    ``rediss://`` puts them in that Redis, under keys starting ``LOCK_PREFIX``."""
+    the locks live: ``LOCK_URL`` unset keeps them in billing's database - held by each
+    command's own transaction (``LOCK_STORE=transaction``) or as rows of a lock table
+    (``LOCK_STORE=table``); ``redis://`` or ``rediss://`` puts them in that Redis, under keys
+    starting ``LOCK_PREFIX``."""
 
     port: int = 8002
     database_url: str = DEFAULT_DATABASE_URL
     merchant_account: str = MERCHANT_ACCOUNT
     lock_url: str | None = None
+    lock_store: Literal["transaction", "table"] = "transaction"
     lock_prefix: str = "billing:lock:"
     lock_ttl_seconds: PositiveFloat = 30.0
-    """How long a lock outlives a holder that vanished (a crashed replica)."""
+    """How long a table or Redis lock outlives a holder that vanished (a crashed replica); a
+    transaction's lock ends with the transaction."""
 
     _lock_url_names_redis = field_validator("lock_url")(check_lock_url)
 
@@ -103,10 +109,11 @@ def build(
     relay: RelayOptions = DEFAULT_RELAY,
 ) -> ServiceHost:
     """Billing from its settings, on the shared ``broker`` if one is given."""
-    locks = (
-        redis_lock_strategy(settings.lock_url, prefix=settings.lock_prefix)
-        if settings.lock_url is not None
-        else None  # next to the database (StorageRecipe(locks=True))
+    locks = service_locks(
+        settings.database_url,
+        lock_url=settings.lock_url,
+        lock_store=settings.lock_store,
+        prefix=settings.lock_prefix,
     )
     plumbing = Plumbing.open(settings, STORAGE, broker=broker, relay=relay, locks=locks)
     storage = plumbing.storage

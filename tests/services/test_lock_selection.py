@@ -1,7 +1,9 @@
 """Where billing's locks live, chosen by its settings, and closed when billing stops.
 
-* Without ``LOCK_URL`` nothing changes: locks in process on a ``memory`` database, in a file
-  of their own next to a SQLite database, in the ``cqrs_locks`` table of a PostgreSQL one.
+* Without ``LOCK_URL``, on SQL, each command's own transaction holds its locks
+  (``LOCK_STORE=transaction``, the default): no lock table, no second file. ``LOCK_STORE=table``
+  keeps them as rows: in a file of their own next to a SQLite database, in the ``cqrs_locks``
+  table of a PostgreSQL one. A ``memory`` database keeps them in process.
 * ``LOCK_URL=redis://...`` puts them in that Redis under ``LOCK_PREFIX``; stopping billing
   closes the strategy's connections (the server sees them go).
 * Any other ``LOCK_URL`` stops billing at start, naming the variable - and never echoing the
@@ -29,6 +31,7 @@ from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
 from cqrs_ddd_core.adapters.redis.locking import RedisLockStrategy
 from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy
+from cqrs_ddd_core.adapters.sqlalchemy.transaction_locks import TransactionLockStrategy
 from cqrs_ddd_core.cqrs.scope import unit_of_work_scope
 from cqrs_ddd_core.primitives.ids import new_id
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
@@ -37,7 +40,7 @@ from tests.isolation import fresh_postgres_database
 
 @pytest.fixture(autouse=True)
 def _no_lock_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("LOCK_URL", "LOCK_PREFIX", "LOCK_TTL_SECONDS", "DATABASE_URL"):
+    for name in ("LOCK_URL", "LOCK_STORE", "LOCK_PREFIX", "LOCK_TTL_SECONDS", "DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -50,11 +53,38 @@ async def test_without_lock_url_a_memory_database_keeps_the_locks_in_process() -
     assert type(service.storage.locks) is InMemoryLockStrategy
 
 
-async def test_without_lock_url_sqlite_keeps_the_locks_in_a_file_of_their_own(
+async def test_without_lock_url_sqlite_locks_are_held_by_each_commands_transaction(
     tmp_path: Path,
 ) -> None:
     database = tmp_path / "billing.db"
     service = billing_on(billing.BillingSettings(database_url=f"sqlite+aiosqlite:///{database}"))
+    try:
+        assert type(service.storage.locks) is TransactionLockStrategy
+        assert len(service.storage.engines) == 1  # no lock database beside billing's
+    finally:
+        await service.storage.close()
+
+
+@pytest.mark.postgres
+async def test_without_lock_url_postgresql_locks_are_held_by_each_commands_transaction(
+    postgres_url: str,
+) -> None:
+    async with fresh_postgres_database(postgres_url, "locksel") as url:
+        service = billing_on(billing.BillingSettings(database_url=url))
+        try:
+            assert type(service.storage.locks) is TransactionLockStrategy
+            assert len(service.storage.engines) == 1
+        finally:
+            await service.storage.close()
+
+
+async def test_lock_store_table_on_sqlite_keeps_the_locks_in_a_file_of_their_own(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "billing.db"
+    service = billing_on(
+        billing.BillingSettings(database_url=f"sqlite+aiosqlite:///{database}", lock_store="table")
+    )
     try:
         assert type(service.storage.locks) is SqlAlchemyLockStrategy
         lock_engine = service.storage.engines[1]
@@ -64,11 +94,11 @@ async def test_without_lock_url_sqlite_keeps_the_locks_in_a_file_of_their_own(
 
 
 @pytest.mark.postgres
-async def test_without_lock_url_postgresql_keeps_the_locks_in_billings_database(
+async def test_lock_store_table_on_postgresql_keeps_the_locks_in_billings_database(
     postgres_url: str,
 ) -> None:
     async with fresh_postgres_database(postgres_url, "locksel") as url:
-        service = billing_on(billing.BillingSettings(database_url=url))
+        service = billing_on(billing.BillingSettings(database_url=url, lock_store="table"))
         try:
             assert type(service.storage.locks) is SqlAlchemyLockStrategy
             assert len(service.storage.engines) == 1  # the locks table sits with the rest
@@ -184,3 +214,8 @@ async def redis_client(url: str) -> AsyncIterator[redis.asyncio.Redis]:
 async def connections_named(client: redis.asyncio.Redis, name: str) -> int:
     """How many connections the server has open for clients called ``name``."""
     return sum(1 for entry in await client.client_list() if entry.get("name") == name)
+
+
+def test_lock_store_is_transaction_or_table() -> None:
+    with pytest.raises(ValidationError, match="lock_store"):
+        billing.BillingSettings(lock_store="redis")

@@ -1,9 +1,11 @@
-"""Where a service's locks live: next to its database (`shared_lock_strategy`), or in Redis.
+"""Where a service's locks live: in its transactions, next to its database, or in Redis.
 
-By default the locks every process of a service shares sit in its database. A service that
-has a Redis can put them there instead (billing's ``LOCK_URL``): `redis_lock_strategy` builds
-that strategy, and `check_lock_url` refuses any other URL when the settings are read - so a
-typo stops the process at start, not at its first payment.
+`service_locks` picks one from the settings. The locks every process of a service shares sit
+in its database: held by each command's own transaction (``lock_store="transaction"``, see
+`TransactionLockStrategy`), or as rows of a lock table (``"table"``, `shared_lock_strategy`).
+A service that has a Redis can put them there instead (billing's ``LOCK_URL``):
+`redis_lock_strategy` builds that strategy, and `check_lock_url` refuses any other URL when the
+settings are read - so a typo stops the process at start, not at its first payment.
 
 Why a separate file for SQLite: a lock operation is a short transaction of its own, and SQLite
 has one writer per file. A command may take its locks before its transaction begins and have
@@ -16,17 +18,38 @@ rest. Guide: docs/patterns/persistence.md.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cqrs_ddd_core.adapters.host.settings import MEMORY
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine, is_sqlite
 from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy
+from cqrs_ddd_core.adapters.sqlalchemy.transaction_locks import TransactionLockStrategy
 from cqrs_ddd_core.ports.locking import ILockStrategy
 
 if TYPE_CHECKING:
     from cqrs_ddd_core.adapters.redis.locking import RedisLockStrategy
+
+
+def service_locks(
+    database_url: str,
+    *,
+    lock_url: str | None,
+    lock_store: Literal["transaction", "table"],
+    prefix: str,
+) -> ILockStrategy | None:
+    """The strategy a service's `LockingMiddleware` takes its locks from.
+
+    ``None`` leaves the choice to `open_storage`: in process for a ``memory`` database, else a
+    lock table next to the database (`shared_lock_strategy`).
+    """
+    if lock_url is not None:
+        return redis_lock_strategy(lock_url, prefix=prefix)
+    if lock_store == "transaction" and database_url != MEMORY:
+        return TransactionLockStrategy()
+    return None
 
 
 def shared_lock_strategy(engine: AsyncEngine) -> tuple[ILockStrategy, AsyncEngine | None]:
