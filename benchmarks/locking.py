@@ -5,6 +5,11 @@ For each strategy (in-memory, SQLAlchemy on a SQLite file, SQLAlchemy on Postgre
 * ``acquire+release`` - one task locking and unlocking one resource in a loop (ops/s). Peers:
   ``asyncio.Lock`` for the in-memory strategy; for the SQL ones, a minimal write transaction
   (one ``UPDATE`` of one row) on the same database - a lock costs two short transactions.
+* ``a locked one-row write`` - the same one-row ``UPDATE`` transaction, under a lock: with the
+  lock table (a transaction to take the lock, the write's, one to release it) and with the
+  transaction's own lock (`TransactionLockStrategy`: one ``pg_advisory_xact_lock`` statement on
+  PostgreSQL, nothing on SQLite, whose ``BEGIN IMMEDIATE`` serialises writers already). Peer:
+  the bare write.
 * ``transfers`` - 200 concurrent transfers among 5 accounts in random directions, each holding
   both accounts across an ``await`` (transfers/s). Peer for the in-memory strategy: one
   ``asyncio.Lock`` per account taken in sorted order, the simplest correct in-process design.
@@ -39,15 +44,19 @@ from urllib.parse import urlsplit, urlunsplit
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 from sqlalchemy import Column, Integer, MetaData, Table, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from benchmarks._report import print_rows
 from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
 from cqrs_ddd_core.adapters.redis.locking import RedisLockStrategy
 from cqrs_ddd_core.adapters.sqlalchemy.engine import create_engine
 from cqrs_ddd_core.adapters.sqlalchemy.locking import SqlAlchemyLockStrategy, create_schema
+from cqrs_ddd_core.adapters.sqlalchemy.transaction_locks import TransactionLockStrategy
+from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from cqrs_ddd_core.cqrs.concurrency import CriticalSection
+from cqrs_ddd_core.cqrs.scope import unit_of_work_scope
 from cqrs_ddd_core.ports.locking import ILockStrategy
+from cqrs_ddd_core.primitives.ids import new_id
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -89,21 +98,46 @@ async def asyncio_lock_acquire_release(seconds: float) -> float:
     return await ops_per_second(once, seconds)
 
 
-async def one_row_update(engine: AsyncEngine, seconds: float) -> float:
-    counters = Table(
-        "bench_counter",
-        MetaData(),
-        Column("id", Integer, primary_key=True),
-        Column("value", Integer, nullable=False),
-    )
+COUNTERS = Table(
+    "bench_counter",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+
+async def one_counter(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
-        await connection.run_sync(counters.metadata.drop_all)
-        await connection.run_sync(counters.metadata.create_all)
-        await connection.execute(counters.insert().values(id=1, value=0))
+        await connection.run_sync(COUNTERS.metadata.drop_all)
+        await connection.run_sync(COUNTERS.metadata.create_all)
+        await connection.execute(COUNTERS.insert().values(id=1, value=0))
+
+
+async def one_row_update(engine: AsyncEngine, seconds: float) -> float:
+    await one_counter(engine)
 
     async def once() -> None:
         async with engine.begin() as connection:
-            await connection.execute(update(counters).values(value=counters.c.value + 1))
+            await connection.execute(update(COUNTERS).values(value=COUNTERS.c.value + 1))
+
+    return await ops_per_second(once, seconds)
+
+
+async def locked_update(engine: AsyncEngine, locks: ILockStrategy, seconds: float) -> float:
+    """The one-row write in a unit of work, under a lock released after its commit."""
+    await one_counter(engine)
+    sessions = async_sessionmaker(engine, class_=AsyncSession)
+
+    async def once() -> None:
+        uow = SqlAlchemyUnitOfWork(sessions)
+        async with uow:
+            with unit_of_work_scope(uow, session_id=new_id()):
+                token = await locks.acquire(RESOURCE, timeout=5.0, ttl=30.0)
+                try:
+                    await uow.session.execute(update(COUNTERS).values(value=COUNTERS.c.value + 1))
+                    await uow.commit()
+                finally:
+                    await locks.release(RESOURCE, token)
 
     return await ops_per_second(once, seconds)
 
@@ -199,6 +233,20 @@ async def measure_sql(name: str, url: str) -> list[dict[str, Any]]:
         ours = await acquire_release(locks, seconds=3.0)
         peer = await one_row_update(engine, seconds=3.0)
         rows = [row(f"{name} acquire+release", ours, "ops/s", "one-row UPDATE transaction", peer)]
+        for label, strategy in (
+            ("lock table", locks),
+            ("transaction lock", TransactionLockStrategy()),
+        ):
+            ours = await locked_update(engine, strategy, seconds=3.0)
+            rows.append(
+                row(
+                    f"{name} a locked one-row write, {label}",
+                    ours,
+                    "writes/s",
+                    "the write alone (one-row UPDATE transaction)",
+                    peer,
+                )
+            )
         throughput = await transfers_per_second(critical_sections(locks))
         rows.append(row(f"{name} 200 contended transfers", throughput, "transfers/s"))
         return rows
