@@ -58,6 +58,7 @@ class TransactionLockStrategy(ILockStrategy):
                 f"the current unit of work is {type(uow).__name__}",
             )
         session = uow.session
+        # --8<-- [start:acquire]
         try:
             if session.get_bind().dialect.name == "postgresql":
                 milliseconds = max(1, round(timeout * 1000))
@@ -72,6 +73,7 @@ class TransactionLockStrategy(ILockStrategy):
             timed_out = getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
             reason = "another transaction holds it" if timed_out else f"{error.orig!r}"
             raise LockAcquisitionError(resource, timeout, reason) from error
+        # --8<-- [end:acquire]
         return new_id()
 
     async def release(self, resource: ResourceIdentifier, token: str) -> None:
