@@ -44,7 +44,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aio_pika
 import httpx
@@ -293,7 +293,11 @@ async def burst(count: int, concurrency: int, one: Callable[[], Awaitable[None]]
     return count / (time.perf_counter() - started)
 
 
-async def order_burst(shop: Shop, confirmations: Confirmations, count: int) -> float:
+class PlacesOrders(Protocol):
+    async def place_order(self) -> str: ...
+
+
+async def order_burst(shop: PlacesOrders, confirmations: Confirmations, count: int) -> float:
     """Orders confirmed per second: ``count`` orders placed ``CONCURRENCY`` at a time, the
     clock stopped by the last confirmation."""
     order_ids: list[str] = []
