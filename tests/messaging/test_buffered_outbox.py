@@ -13,7 +13,7 @@ from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
 from cqrs_ddd_core.adapters.memory.unit_of_work import InMemoryUnitOfWork
 from cqrs_ddd_core.cqrs.command import Command
 from cqrs_ddd_core.cqrs.mediator import Mediator
-from cqrs_ddd_core.cqrs.outbox.buffered import BufferedOutbox
+from cqrs_ddd_core.cqrs.outbox.buffered import HELD_BATCHES, BufferedOutbox
 from cqrs_ddd_core.cqrs.outbox.service import BatchResult
 from cqrs_ddd_core.cqrs.registry import HandlerRegistry
 from cqrs_ddd_core.cqrs.response import CommandResponse
@@ -152,6 +152,34 @@ async def test_a_row_whose_writer_died_before_publishing_is_claimed_when_its_lea
     finally:
         await survivor.stop()
         await dying.stop()
+
+
+async def test_while_the_broker_hangs_new_rows_wait_in_storage_not_in_memory(
+    storage: InMemoryOutboxStorage,
+) -> None:
+    broker_back = asyncio.Event()
+
+    class HangingPublisher(RecordingPublisher):
+        async def publish(self, topic: str, message: Any, **kwargs: Any) -> None:
+            await broker_back.wait()
+            await super().publish(topic, message, **kwargs)
+
+    hanging = HangingPublisher()
+    outbox = BufferedOutbox(storage, hanging, batch_size=2, poll_interval=0.05, wait_delay=0.01)
+    await outbox.start()
+    try:
+        for i in range(20):  # no await yields to the relay in between: it sees them at once
+            await outbox.publish("ItemAdded", ItemAdded(sku=str(i)))
+        counts = await storage.count_by_status()
+        held = HELD_BATCHES * outbox.batch_size
+        assert counts[OutboxStatus.CLAIMED] == held, "only a few batches are leased at insert"
+        assert counts[OutboxStatus.PENDING] == 20 - held, "the rest waits for the claim path"
+        broker_back.set()
+        await eventually(lambda: has(storage, OutboxStatus.PUBLISHED, 20), timeout=10)
+    finally:
+        broker_back.set()
+        await outbox.stop()
+    assert sorted(hanging.counts_by_id().values()) == [1] * 20, "each row sent once"
 
 
 async def test_rows_written_by_another_process_are_found_by_polling(

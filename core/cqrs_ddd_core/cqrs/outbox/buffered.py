@@ -11,7 +11,9 @@ commit hands the row itself to the relay, which publishes it and marks it - no c
 transaction, no waiting for a poll. Nobody else can take the row while the lease lasts; if the
 process dies before publishing, the lease runs out and any relay claims the row, exactly as
 for a relay that died mid-publish. Everything else takes the claim path: rows written by
-another process or before the start, failed rows due again, redriven rows.
+another process or before the start, failed rows due again, redriven rows - and new rows while
+``HELD_BATCHES`` batches already wait to be published, so a hung broker piles rows up in the
+table, never in memory.
 
 The loop: woken on commit - at once when it was idle, debounced (``wait_delay``) when the
 wake-up comes while a burst keeps it busy, so the burst becomes one batch - claiming every
@@ -44,6 +46,9 @@ from cqrs_ddd_core.ports.outbox import IOutboxStorage, OutboxMessage, OutboxStat
 from cqrs_ddd_core.primitives.ids import new_id
 
 logger = logging.getLogger(__name__)
+
+HELD_BATCHES = 4
+"""How many batches of handed-over rows may wait for the relay before new rows go the claim way."""
 
 
 class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
@@ -111,7 +116,9 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
             causation_id=kwargs.get("causation_id"),
         )
         uow = get_current_uow()
-        fast = self.running and not self._stopping
+        fast = (
+            self.running and not self._stopping and len(self._held) < HELD_BATCHES * self.batch_size
+        )
         if fast:
             self._lease_to_self(row)
         with outbox_write(row.topic, row.message_id, row.correlation_id) as trace_headers:
