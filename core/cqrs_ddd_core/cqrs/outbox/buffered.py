@@ -96,7 +96,7 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         self._wake = asyncio.Event()
         self._claim_wanted = True  # rows the fast path does not know of may be waiting
         self._held: list[OutboxMessage] = []  # committed rows leased to this relay at insert
-        self._lease_token = new_id()
+        self._lease_token = new_id()  # one per outbox: every row it leases to itself, any run
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._relayed_at = float("-inf")  # the loop time the last relay round ended
@@ -161,7 +161,6 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         if self.service.lock_strategy is not None:
             await self.service.lock_strategy.verify()
         self._stopping = False
-        self._lease_token = new_id()  # a new lease for each run: the old one's rows are claimed
         self._claim_wanted = True
         self._wake = asyncio.Event()
         self._wake.set()  # rows left by an earlier run go out at once
