@@ -66,6 +66,9 @@ def broker_proxy() -> Iterator[BrokerProxy]:
         proxy.close()
 
 
+SHARED_SERVER_POOL = {"DATABASE_POOL_SIZE": "4", "DATABASE_MAX_OVERFLOW": "4"}
+
+
 @pytest.fixture
 def make_cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeCluster]:
     """``make_cluster(amqp_url, database_urls=None, **kwargs)``: a `Cluster` (SQLite files
@@ -73,6 +76,9 @@ def make_cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Mak
     clusters: list[Cluster] = []
 
     def make(amqp_url: str, database_urls: dict[str, str] | None = None, **kwargs: Any) -> Cluster:
+        # Pools sized for a shared server: two suites side by side, each with four replicas,
+        # stay well under PostgreSQL's 100 connections (the default would allow 15 a replica).
+        kwargs["extra_env"] = {**SHARED_SERVER_POOL, **kwargs.get("extra_env", {})}
         workdir = tmp_path / f"cluster-{len(clusters) + 1}"
         workdir.mkdir()
         if database_urls is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -51,6 +52,23 @@ def test_settings_are_read_from_the_variables_deployments_set(
     assert settings.database_url == "postgresql+asyncpg://db/billing"
     assert settings.amqp_url == "amqp://broker/"
     assert settings.merchant_account == "shop"
+
+
+async def test_database_pool_size_and_max_overflow_size_each_process_pool(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "3")
+    monkeypatch.setenv("DATABASE_MAX_OVERFLOW", "1")
+    settings = ordering.OrderingSettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'o.db'}")
+    service = ordering.build(settings, broker=InMemoryBroker())
+    try:
+        engine = service.storage.engine
+        assert engine is not None
+        assert (engine.pool.size(), engine.pool._max_overflow) == (3, 1)  # type: ignore[attr-defined]
+    finally:
+        await service.storage.close()
+    with pytest.raises(ValidationError, match="database_pool_size"):
+        ordering.OrderingSettings(database_pool_size=0)
 
 
 def test_a_service_listens_on_this_machine_only_unless_host_says_otherwise(

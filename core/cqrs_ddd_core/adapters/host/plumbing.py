@@ -74,6 +74,8 @@ class Plumbing:
             recipe,
             locks=locks,
             idempotency_ttl=timedelta(seconds=settings.idempotency_ttl_seconds),
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
         )
         channel = (
             in_process_channel(broker)

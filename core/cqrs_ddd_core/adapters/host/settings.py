@@ -21,7 +21,15 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import Field, PositiveFloat, SecretStr, field_validator, model_validator
+from pydantic import (
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOOPBACK = "127.0.0.1"
@@ -40,6 +48,11 @@ class ServiceSettings(BaseSettings):
     port: int = 8000
     host: str = LOOPBACK
     database_url: str = MEMORY
+    database_pool_size: PositiveInt = 5
+    database_max_overflow: NonNegativeInt = 10
+    """Connections a process keeps open to its database, and how many more it may open under
+    load. Every replica may reach pool + overflow, so size them against the server's limit
+    (PostgreSQL's ``max_connections``, 100 by default): replicas x (pool + overflow) below it."""
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     exchange_name: str = "events"
     outbox_poll_interval: float = 1.0
