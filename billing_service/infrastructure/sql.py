@@ -13,7 +13,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,15 @@ from cqrs_ddd_core.adapters.sqlalchemy.repository import SqlAlchemyRepository
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from cqrs_ddd_core.primitives.exceptions import NotFoundError
 
+# A payment's statements, built once and bound per call (see `RepositoryStatements`).
+# --8<-- [start:for_update_statement]
+ACCOUNT_FOR_UPDATE = select(accounts).where(accounts.c.id == bindparam("key")).with_for_update()
+# --8<-- [end:for_update_statement]
+INVOICE_OF_ORDER = (
+    select(invoices).where(invoices.c.order_id == bindparam("order_id")).order_by(invoices.c.id)
+)
+INSERT_TRANSFER = insert(transfers)
+
 
 class SqlAccountRepository(SqlAlchemyRepository[Account]):
     table = accounts
@@ -48,9 +57,7 @@ class SqlAccountRepository(SqlAlchemyRepository[Account]):
 
     async def get_for_update(self, account_id: str) -> Account:
         # --8<-- [start:for_update]
-        result = await self._session.execute(
-            select(accounts).where(accounts.c.id == account_id).with_for_update()
-        )
+        result = await self._session.execute(ACCOUNT_FOR_UPDATE, {"key": account_id})
         # --8<-- [end:for_update]
         row = result.mappings().one_or_none()
         if row is None:
@@ -89,8 +96,9 @@ class SqlInvoiceRepository(SqlAlchemyRepository[Invoice]):
         )
 
     async def find_by_order(self, order_id: str) -> Invoice | None:
-        found = await self.list(order_id=order_id)
-        return found[0] if found else None
+        result = await self._session.execute(INVOICE_OF_ORDER, {"order_id": order_id})
+        row = result.mappings().first()
+        return None if row is None else self._load(row)
 
     async def list(
         self,
@@ -144,13 +152,14 @@ class SqlLedgerRepository:
 
     async def add_transfer(self, transfer: TransferRecord) -> None:
         await self._session.execute(
-            insert(transfers).values(
-                id=transfer.transfer_id,
-                from_account=transfer.from_account,
-                to_account=transfer.to_account,
-                amount=transfer.amount,
-                transferred_at=transfer.transferred_at,
-            )
+            INSERT_TRANSFER,
+            {
+                "id": transfer.transfer_id,
+                "from_account": transfer.from_account,
+                "to_account": transfer.to_account,
+                "amount": transfer.amount,
+                "transferred_at": transfer.transferred_at,
+            },
         )
 
     async def get_deposit(self, deposit_id: str) -> DepositRecord:

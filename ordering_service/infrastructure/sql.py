@@ -9,10 +9,11 @@ Guide: docs/patterns/persistence.md.
 from __future__ import annotations
 
 import builtins
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -86,16 +87,11 @@ class SqlOrderSummaryRepository:
             "item_count": summary.item_count,
             "placed_at": summary.placed_at,
         }
-        insert = _insert(self._session, order_summaries).values(values)
-        changed = {key: value for key, value in values.items() if key != "order_id"}
-        await self._session.execute(
-            insert.on_conflict_do_update(index_elements=["order_id"], set_=changed)
-        )
+        dialect = self._session.get_bind().dialect.name
+        await self._session.execute(_upsert_summary(dialect), values)
 
     async def get(self, order_id: str) -> OrderSummary:
-        result = await self._session.execute(
-            select(order_summaries).where(order_summaries.c.order_id == order_id)
-        )
+        result = await self._session.execute(SUMMARY_OF_ORDER, {"order_id": order_id})
         row = result.mappings().one_or_none()
         if row is None:
             raise NotFoundError(order_summaries.name, order_id)
@@ -144,10 +140,22 @@ def _summary(row: RowMapping) -> OrderSummary:
     )
 
 
-def _insert(session: AsyncSession, table: Table) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+# Every order's summary statements, built once and bound per call (see `RepositoryStatements`).
+SUMMARY_OF_ORDER = select(order_summaries).where(
+    order_summaries.c.order_id == bindparam("order_id")
+)
+
+
+@functools.cache
+def _upsert_summary(dialect: str) -> Any:
+    """Insert the summary, or overwrite every column of the one already there."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(order_summaries)
+    changed = {
+        column.name: insert.excluded[column.name]
+        for column in order_summaries.columns
+        if column.name != "order_id"
+    }
+    return insert.on_conflict_do_update(index_elements=["order_id"], set_=changed)
 
 
 # --8<-- [start:unit-of-work]

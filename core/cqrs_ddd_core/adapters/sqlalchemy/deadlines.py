@@ -38,6 +38,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     func,
     insert,
     or_,
@@ -94,6 +95,20 @@ deadlines_table = Table(
 )
 
 
+# What every order's path runs, built once: a call only binds its values, so SQLAlchemy
+# neither rebuilds the expression nor recomputes the cache key of its compiled SQL.
+INSERT_DEADLINE = insert(deadlines_table)
+CANCEL_PENDING = (
+    update(deadlines_table)
+    .where(
+        deadlines_table.c.name == bindparam("pending_name"),
+        deadlines_table.c.deadline_key == bindparam("pending_key"),
+        deadlines_table.c.status == DeadlineStatus.PENDING.value,
+    )
+    .values(status=DeadlineStatus.CANCELLED.value, claim_token=None, lease_expires_at=None)
+)
+
+
 class SqlAlchemyDeadlineStorage(IDeadlineStorage):
     """Deadlines in ``cqrs_deadlines`` of ``engine``'s database (the service's own).
 
@@ -106,30 +121,21 @@ class SqlAlchemyDeadlineStorage(IDeadlineStorage):
         self._clock = clock
 
     async def schedule(self, deadline: Deadline, *, uow: UnitOfWork | None = None) -> None:
-        statement = insert(deadlines_table).values(_to_row(deadline))
+        row = _to_row(deadline)
         session = session_for(uow, self._engine, "SqlAlchemyDeadlineStorage")
         if session is not None:
-            await session.execute(statement)
+            await session.execute(INSERT_DEADLINE, row)
             return
         async with self._engine.begin() as connection:
-            await connection.execute(statement)
+            await connection.execute(INSERT_DEADLINE, row)
 
     async def cancel(self, name: str, key: str, *, uow: UnitOfWork | None = None) -> int:
-        t = deadlines_table
-        statement = (
-            update(t)
-            .where(
-                t.c.name == name,
-                t.c.deadline_key == key,
-                t.c.status == DeadlineStatus.PENDING.value,
-            )
-            .values(status=DeadlineStatus.CANCELLED.value, claim_token=None, lease_expires_at=None)
-        )
+        params = {"pending_name": name, "pending_key": key}
         session = session_for(uow, self._engine, "SqlAlchemyDeadlineStorage")
         if session is not None:
-            return _rowcount(await session.execute(statement))
+            return _rowcount(await session.execute(CANCEL_PENDING, params))
         async with self._engine.begin() as connection:
-            return _rowcount(await connection.execute(statement))
+            return _rowcount(await connection.execute(CANCEL_PENDING, params))
 
     # --8<-- [start:claim]
     async def claim_due(self, batch_size: int, *, lease_seconds: float) -> list[Deadline]:

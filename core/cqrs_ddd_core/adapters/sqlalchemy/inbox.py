@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, String, Table, delete, exists, select, tuple_
+from sqlalchemy import Column, String, Table, bindparam, delete, exists, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -42,6 +42,14 @@ inbox_table = Table(
 )
 
 
+HAS_PROCESSED = select(
+    exists().where(
+        inbox_table.c.message_id == bindparam("seen_id"),
+        inbox_table.c.consumer == bindparam("seen_by"),
+    )
+)
+
+
 class SqlAlchemyInboxStorage(IInboxStorage):
     """Processed message ids per consumer in ``cqrs_inbox`` of ``engine``'s database."""
 
@@ -49,7 +57,9 @@ class SqlAlchemyInboxStorage(IInboxStorage):
         self._engine = engine
         self._reader = read_only(engine)
         self._clock = clock
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        # Built once, bound per message: no expression or cache key to rebuild each time.
+        self._record_statement = insert(inbox_table).on_conflict_do_nothing()
 
     async def verify(self) -> None:
         await require_table(self._engine, inbox_table, "SqlAlchemyInboxStorage")
@@ -57,13 +67,12 @@ class SqlAlchemyInboxStorage(IInboxStorage):
     async def has_processed(
         self, message_id: str, consumer: str, *, uow: UnitOfWork | None = None
     ) -> bool:
-        t = inbox_table
-        query = select(exists().where(t.c.message_id == message_id, t.c.consumer == consumer))
+        params = {"seen_id": message_id, "seen_by": consumer}
         session = session_for(uow, self._engine, "SqlAlchemyInboxStorage")
         if session is not None:
-            return bool((await session.execute(query)).scalar())
+            return bool((await session.execute(HAS_PROCESSED, params)).scalar())
         async with self._reader.connect() as connection:
-            return bool((await connection.execute(query)).scalar())
+            return bool((await connection.execute(HAS_PROCESSED, params)).scalar())
 
     async def mark_processed(
         self, message_id: str, consumer: str, *, uow: UnitOfWork | None = None
@@ -87,12 +96,8 @@ class SqlAlchemyInboxStorage(IInboxStorage):
     async def _record(
         self, executor: AsyncSession | AsyncConnection, message_id: str, consumer: str
     ) -> None:
-        insert = (
-            self._insert(inbox_table)
-            .values(message_id=message_id, consumer=consumer, processed_at=self._clock())
-            .on_conflict_do_nothing()
-        )
-        result = await executor.execute(insert)
+        row = {"message_id": message_id, "consumer": consumer, "processed_at": self._clock()}
+        result = await executor.execute(self._record_statement, row)
         if _rowcount(result) != 1:
             raise AlreadyProcessedError(message_id, consumer)
 

@@ -39,6 +39,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -114,10 +115,10 @@ class SqlAlchemyOutboxStorage(IOutboxStorage):
         rows = [_to_row(message) for message in messages]
         session = session_for(uow, self._engine, "SqlAlchemyOutboxStorage")
         if session is not None:
-            await session.execute(insert(outbox_table), rows)
+            await session.execute(INSERT_ROWS, rows)
             return
         async with self._engine.begin() as connection:
-            await connection.execute(insert(outbox_table), rows)
+            await connection.execute(INSERT_ROWS, rows)
 
     async def claim_batch(self, batch_size: int, *, lease_seconds: float) -> list[OutboxMessage]:
         t = outbox_table
@@ -241,18 +242,24 @@ class SqlAlchemyOutboxStorage(IOutboxStorage):
         self, message_ids: Sequence[str], claim_token: str, **values: Any
     ) -> int:
         """Update the rows still claimed under ``claim_token``; how many there were."""
-        t = outbox_table
+        params = {**values, "claim_token": None, "lease_expires_at": None}
         async with self._engine.begin() as connection:
             result = await connection.execute(
-                update(t)
-                .where(
-                    t.c.message_id.in_(list(message_ids)),
-                    t.c.status == OutboxStatus.CLAIMED.value,
-                    t.c.claim_token == claim_token,
-                )
-                .values(**values, claim_token=None, lease_expires_at=None)
+                UPDATE_HELD, {**params, "held_ids": list(message_ids), "held_by": claim_token}
             )
         return _rowcount(result)
+
+
+# The two statements of every message's path, built once: a call only binds its values, so
+# SQLAlchemy neither rebuilds the expression nor recomputes the cache key of its compiled SQL.
+INSERT_ROWS = insert(outbox_table)
+
+UPDATE_HELD = update(outbox_table).where(
+    outbox_table.c.message_id.in_(bindparam("held_ids", expanding=True)),
+    outbox_table.c.status == OutboxStatus.CLAIMED.value,
+    outbox_table.c.claim_token == bindparam("held_by"),
+)
+"""Sets the columns its values name, on the rows still claimed under ``:held_by``."""
 
 
 def _to_row(message: OutboxMessage) -> dict[str, Any]:

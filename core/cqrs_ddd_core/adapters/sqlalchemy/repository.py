@@ -17,10 +17,12 @@ Scenario: features/core/unit_of_work.feature. Guide: docs/patterns/optimistic-co
 from __future__ import annotations
 
 import builtins
+import functools
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Table, select, update
+from sqlalchemy import ColumnElement, Insert, Select, Table, Update, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +43,7 @@ class SqlAlchemyRepository(ABC, Generic[A]):
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._statements = statements_for(self.table, session.get_bind().dialect.name)
 
     @property
     def kind(self) -> str:
@@ -58,10 +61,7 @@ class SqlAlchemyRepository(ABC, Generic[A]):
     async def add(self, aggregate: A) -> None:
         """Insert a new aggregate at version 1; an existing id is a `ConcurrencyError`."""
         values = {**self._to_row(aggregate), "id": aggregate.id, "version": 1}
-        # ON CONFLICT DO NOTHING: a duplicate id leaves the transaction usable (on PostgreSQL
-        # a failed INSERT would abort it) and tells us through the row count.
-        insert = _insert(self._session, self.table).values(values).on_conflict_do_nothing()
-        result = await self._session.execute(insert)
+        result = await self._session.execute(self._statements.add, values)
         if _rowcount(result) != 1:
             raise ConcurrencyError(self.kind, aggregate.id, expected_version=0)
         aggregate.version = 1
@@ -75,19 +75,16 @@ class SqlAlchemyRepository(ABC, Generic[A]):
 
     async def find(self, aggregate_id: str) -> A | None:
         """The aggregate, or ``None`` when there is none with this id."""
-        result = await self._session.execute(
-            select(self.table).where(self.table.c.id == aggregate_id)
-        )
+        result = await self._session.execute(self._statements.find, {"key": aggregate_id})
         row = result.mappings().one_or_none()
         return None if row is None else self._load(row)
 
     async def save(self, aggregate: A) -> None:
         """Write the aggregate's new state, if nobody changed it since it was read."""
         read_version = aggregate.version
+        values = {**self._to_row(aggregate), "version": read_version + 1}
         result = await self._session.execute(
-            update(self.table)
-            .where(self.table.c.id == aggregate.id, self.table.c.version == read_version)
-            .values(**self._to_row(aggregate), version=read_version + 1)
+            self._statements.save, {**values, "key": aggregate.id, "read_version": read_version}
         )
         if _rowcount(result) != 1:
             raise ConcurrencyError(self.kind, aggregate.id, expected_version=read_version)
@@ -106,11 +103,34 @@ class SqlAlchemyRepository(ABC, Generic[A]):
         return aggregate
 
 
-def _insert(session: AsyncSession, table: Table) -> Any:
-    """The dialect's INSERT, which knows ``ON CONFLICT`` (SQLite and PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+@dataclass(frozen=True)
+class RepositoryStatements:
+    """A repository's statements, built once per table and dialect.
+
+    Why: building ``select(table).where(...)`` is most of what a statement costs SQLAlchemy -
+    the expression objects, then the cache key it computes to find the compiled SQL. A
+    statement built once keeps its cache key; each call only binds its values (``:key``,
+    ``:read_version``; ``save`` sets the columns its values name).
+    """
+
+    find: Select[Any]
+    add: Insert
+    save: Update
+
+
+@functools.cache
+def statements_for(table: Table, dialect: str) -> RepositoryStatements:
+    """The statements of ``table`` on ``dialect`` (``"postgresql"`` or ``"sqlite"``)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return RepositoryStatements(
+        find=select(table).where(table.c.id == bindparam("key")),
+        # ON CONFLICT DO NOTHING: a duplicate id leaves the transaction usable (on PostgreSQL
+        # a failed INSERT would abort it) and tells us through the row count.
+        add=insert(table).on_conflict_do_nothing(),
+        save=update(table).where(
+            table.c.id == bindparam("key"), table.c.version == bindparam("read_version")
+        ),
+    )
 
 
 def _rowcount(result: Any) -> int:
