@@ -129,6 +129,8 @@ def build(
             merchant_account=settings.merchant_account,
             uow_factory=storage.uow_factory,
             inbox=storage.inbox,
+            # With the transaction's own locks (the default), one transaction per message.
+            check_inbox_inside=storage.locks.held_by_transaction,
         )
         for new_consumer in (orders_consumer, cancellations_consumer)
     ]

@@ -51,6 +51,7 @@ def orders_consumer(
     merchant_account: str,
     uow_factory: Callable[[], UnitOfWork],
     inbox: IInboxStorage,
+    check_inbox_inside: bool = False,
 ) -> BaseEventConsumer:
     """The consumer of ordering's new orders, paying each order's invoice."""
     dispatcher = EventDispatcher[DomainEvent]()
@@ -64,6 +65,7 @@ def orders_consumer(
         inbox=inbox,
         consumer_name=QUEUE_NAME,
         uow_factory=uow_factory,
+        check_inbox_inside=check_inbox_inside,
     )
 
 
@@ -74,6 +76,7 @@ def cancellations_consumer(
     merchant_account: str,
     uow_factory: Callable[[], UnitOfWork],
     inbox: IInboxStorage,
+    check_inbox_inside: bool = False,
 ) -> BaseEventConsumer:
     """The consumer of ordering's cancellations and refund requests."""
     dispatcher = EventDispatcher[DomainEvent]()
@@ -88,4 +91,5 @@ def cancellations_consumer(
         inbox=inbox,
         consumer_name=CANCELLATIONS_QUEUE,
         uow_factory=uow_factory,
+        check_inbox_inside=check_inbox_inside,
     )

@@ -60,5 +60,8 @@ def payment_results_consumer(
         inbox=inbox,
         consumer_name=QUEUE_NAME,
         uow_factory=uow_factory,
+        # Ordering takes no resource locks, so nothing can wait for one while this message's
+        # transaction holds the database: the duplicate check is that transaction's first read.
+        check_inbox_inside=True,
     )
     # --8<-- [end:consumer]

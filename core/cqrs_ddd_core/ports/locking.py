@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from cqrs_ddd_core.primitives.locking import ResourceIdentifier
 
@@ -31,6 +32,11 @@ class LockInfo:
 
 class ILockStrategy(ABC):
     """A lock manager. ``timeout`` bounds the wait; ``ttl`` bounds how long a lock lives."""
+
+    held_by_transaction: ClassVar[bool] = False
+    """Whether the lock is part of the unit of work's transaction, taken in it and released by
+    its end. Then no one waits for such a lock while holding the database elsewhere, and a
+    consumer may check its inbox inside the message's transaction (``check_inbox_inside``)."""
 
     @abstractmethod
     async def acquire(

@@ -39,6 +39,8 @@ LOCK_NOT_AVAILABLE = "55P03"
 class TransactionLockStrategy(ILockStrategy):
     """Locks held by the current unit of work's transaction, released by its end."""
 
+    held_by_transaction = True
+
     async def acquire(
         self,
         resource: ResourceIdentifier,

@@ -11,10 +11,13 @@ service's `EventTypeRegistry` -> dispatch it to the in-process handlers. The thi
   makes it the current one, so whatever the handlers do - including the commands they send
   through the mediator, which join it as nested commands - commits once. With an ``inbox`` the
   record "processed" is written in that same transaction, so two copies racing cannot both
-  commit; the check "already processed?" that acknowledges a duplicate with no effect is a
-  short read made before the transaction begins (so the database is never held while the
-  handlers wait for their resource locks). The inbox key is the event's id, which every copy
-  of a message carries: a consumer with an inbox refuses a message without one as poison.
+  commit. The check "already processed?" that acknowledges a duplicate with no effect is by
+  default a short read made before the transaction begins, so the database is never held while
+  the handlers wait for resource locks kept elsewhere (a lock table, Redis). When the handlers
+  take no such locks - none at all, or only the transaction's own - ``check_inbox_inside``
+  makes it the first read of the message's transaction: one transaction per message, not two.
+  The inbox key is the event's id, which every copy of a message carries: a consumer with an
+  inbox refuses a message without one as poison.
 
 Scenarios: features/core/consumers.feature, features/core/inbox.feature.
 Guide: docs/components/consumers.md, docs/patterns/inbox-and-dead-letters.md.
@@ -65,7 +68,8 @@ class BaseEventConsumer:
     built with ``EventDispatcher(handler_registry=...)`` calls that registry's handlers itself:
     pass the registry to one of the two, not both - both is an error.)
     ``inbox`` needs ``uow_factory``; ``consumer_name`` (default: the queue name) is the inbox
-    key, so give every consumer of a service its own.
+    key, so give every consumer of a service its own. ``check_inbox_inside``: look for the
+    message in the inbox inside its transaction (see the module's docstring for when).
     """
 
     def __init__(
@@ -82,6 +86,7 @@ class BaseEventConsumer:
         inbox: IInboxStorage | None = None,
         consumer_name: str | None = None,
         uow_factory: Callable[[], UnitOfWork] | None = None,
+        check_inbox_inside: bool = False,
     ) -> None:
         if handler_factory is not None and handler_registry is None:
             raise HandlerWiringError(
@@ -103,6 +108,7 @@ class BaseEventConsumer:
         self.registry = registry or EventTypeRegistry()
         self.inbox = inbox
         self.uow_factory = uow_factory
+        self.check_inbox_inside = check_inbox_inside
         self.processed = 0
         self.duplicates = 0
         self._started = False
@@ -234,20 +240,15 @@ class BaseEventConsumer:
     async def _handle_in_unit_of_work(
         self, event: DomainEvent, uow_factory: Callable[[], UnitOfWork]
     ) -> None:
-        # The duplicate check is a short read of its own, before the unit of work: opening the
-        # transaction here would hold the database (on SQLite, its write lock) while the
-        # handlers wait for their resource locks - the opposite order to an HTTP command's.
-        # A copy racing past this check still fails on mark_processed, inside the transaction.
-        if self.inbox is not None and await self._seen_before(event, self.inbox):
-            self.duplicates += 1
-            metrics.consumer_duplicate(self.consumer_name)
-            logger.info(
-                "%s: %s %s was processed already; acknowledged without effect",
-                self.consumer_name,
-                event.type_name(),
-                event.event_id,
-                extra={"message_type": event.type_name(), "message_id": event.event_id},
-            )
+        # By default the duplicate check is a short read of its own, before the unit of work:
+        # opening the transaction here would hold the database (on SQLite, its write lock)
+        # while the handlers wait for resource locks kept elsewhere - the opposite order to an
+        # HTTP command's. With check_inbox_inside it is the transaction's first read instead.
+        # Either way, a copy racing past the check fails on mark_processed, in the transaction.
+        inbox = self.inbox
+        check_inside = self.check_inbox_inside
+        if inbox is not None and not check_inside and await self._seen_before(event, inbox):
+            self._acknowledge_duplicate(event)
             return
         uow = uow_factory()
         # The event is the root message here: commands the handlers send join this unit of
@@ -255,21 +256,37 @@ class BaseEventConsumer:
         # session per handling, not the event's id: a redelivery that overlaps the first
         # delivery (a stalled replica, a lost ack) must wait for its locks, not re-enter them.
         scope = unit_of_work_scope(uow, session_id=new_id(), correlation_id=event.correlation_id)
-        with tracing.handling(self.consumer_name, event):
-            async with uow:
+        async with uow:
+            if inbox is not None and check_inside and await self._seen_before(event, inbox, uow):
+                self._acknowledge_duplicate(event)
+                return  # leaving the block rolls back what was only a read
+            with tracing.handling(self.consumer_name, event):
                 with scope:
                     await self.dispatcher.dispatch(event)
-                    if self.inbox is not None:
-                        await self.inbox.mark_processed(event.event_id, self.consumer_name, uow=uow)
+                    if inbox is not None:
+                        await inbox.mark_processed(event.event_id, self.consumer_name, uow=uow)
                 await uow.commit()
         self.processed += 1
         metrics.consumer_handled(self.consumer_name)
 
-    async def _seen_before(self, event: DomainEvent, inbox: IInboxStorage) -> bool:
+    async def _seen_before(
+        self, event: DomainEvent, inbox: IInboxStorage, uow: UnitOfWork | None = None
+    ) -> bool:
         with tracing.inbox_check(self.consumer_name, event.event_id):
-            duplicate = await inbox.has_processed(event.event_id, self.consumer_name)
+            duplicate = await inbox.has_processed(event.event_id, self.consumer_name, uow=uow)
             tracing.note(tracing.INBOX_DUPLICATE, duplicate)
         return duplicate
+
+    def _acknowledge_duplicate(self, event: DomainEvent) -> None:
+        self.duplicates += 1
+        metrics.consumer_duplicate(self.consumer_name)
+        logger.info(
+            "%s: %s %s was processed already; acknowledged without effect",
+            self.consumer_name,
+            event.type_name(),
+            event.event_id,
+            extra={"message_type": event.type_name(), "message_id": event.event_id},
+        )
 
 
 def _handler_class(event_type: type, registration: HandlerRegistration) -> type:
