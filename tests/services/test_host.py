@@ -71,6 +71,26 @@ async def test_database_pool_size_and_max_overflow_size_each_process_pool(
         ordering.OrderingSettings(database_pool_size=0)
 
 
+@pytest.mark.parametrize(
+    ("database_url", "expected"),
+    [("sqlite+aiosqlite:///{folder}/o.db", (2, 2)), ("postgresql+asyncpg://db/o", (5, 10))],
+)
+async def test_unset_the_pool_fits_the_backend(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str, expected: tuple[int, int]
+) -> None:
+    """SQLite has one writer at a time: a small pool, so a burst queues in it, not in SQLite."""
+    monkeypatch.delenv("DATABASE_POOL_SIZE", raising=False)
+    monkeypatch.delenv("DATABASE_MAX_OVERFLOW", raising=False)
+    settings = ordering.OrderingSettings(database_url=database_url.format(folder=tmp_path))
+    service = ordering.build(settings, broker=InMemoryBroker())
+    try:
+        engine = service.storage.engine
+        assert engine is not None
+        assert (engine.pool.size(), engine.pool._max_overflow) == expected  # type: ignore[attr-defined]
+    finally:
+        await service.storage.close()
+
+
 def test_a_service_listens_on_this_machine_only_unless_host_says_otherwise(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

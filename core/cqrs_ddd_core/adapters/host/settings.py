@@ -48,11 +48,12 @@ class ServiceSettings(BaseSettings):
     port: int = 8000
     host: str = LOOPBACK
     database_url: str = MEMORY
-    database_pool_size: PositiveInt = 5
-    database_max_overflow: NonNegativeInt = 10
+    database_pool_size: PositiveInt | None = None
+    database_max_overflow: NonNegativeInt | None = None
     """Connections a process keeps open to its database, and how many more it may open under
-    load. Every replica may reach pool + overflow, so size them against the server's limit
-    (PostgreSQL's ``max_connections``, 100 by default): replicas x (pool + overflow) below it."""
+    load; unset, the backend's defaults: 5 + 10 on PostgreSQL, 2 + 2 on SQLite (one writer at
+    a time, see `create_engine`). Every replica may reach pool + overflow, so size them against
+    the server's limit (PostgreSQL's ``max_connections``, 100): replicas x the sum below it."""
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     exchange_name: str = "events"
     outbox_poll_interval: float = 1.0

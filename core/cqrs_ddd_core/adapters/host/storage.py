@@ -118,8 +118,8 @@ def open_storage(
     *,
     locks: ILockStrategy | None = None,
     idempotency_ttl: timedelta = DEFAULT_TTL,
-    pool_size: int = 5,
-    max_overflow: int = 10,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
 ) -> Storage:
     """The storage at ``database_url`` (``memory``, a SQLite file or PostgreSQL).
 
@@ -127,7 +127,7 @@ def open_storage(
     storage then owns and closes; by default the locks live next to the database.
     ``idempotency_ttl``: how long a stored response is replayed (``IDEMPOTENCY_TTL_SECONDS``).
     ``pool_size``, ``max_overflow``: the database's connection pool (``DATABASE_POOL_SIZE``,
-    ``DATABASE_MAX_OVERFLOW``).
+    ``DATABASE_MAX_OVERFLOW``); ``None`` keeps `create_engine`'s default for the backend.
     """
     if database_url == MEMORY:
         store = InMemoryStore()
@@ -139,7 +139,8 @@ def open_storage(
             idempotency=InMemoryIdempotencyStorage(store, ttl=idempotency_ttl),
         )
     _create_sqlite_directory(database_url)
-    engine = create_engine(database_url, pool_size=pool_size, max_overflow=max_overflow)
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow}
+    engine = create_engine(database_url, **{key: n for key, n in pool.items() if n is not None})
     sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
     lock_engine: AsyncEngine | None = None
     if locks is None:

@@ -12,6 +12,12 @@ an engine (same pool) whose transactions begin ``DEFERRED`` - a WAL snapshot tha
 for writers. Health checks and the short reads outside a unit of work use it, so they stay fast
 while the service is busy writing.
 
+SQLite also gets a small pool (`SQLITE_POOL_SIZE` + `SQLITE_MAX_OVERFLOW`): the file has one
+writer at a time, so more connections only means more writers waiting inside SQLite - whose
+busy handler sleeps between retries, up to 100 ms at a time - and one more thread and page
+cache each. With few connections a burst waits in the pool's queue instead, and each
+connection given back goes straight to the next task.
+
 On PostgreSQL (asyncpg) the defaults are right; we only add ``pool_pre_ping``.
 Guide: docs/patterns/persistence.md.
 """
@@ -25,6 +31,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_POOL_SIZE = 2
+"""One connection writing, one reading beside it (a query, a health check)."""
+SQLITE_MAX_OVERFLOW = 2
 
 _READ_ONLY = "cqrs_read_only"
 """The execution option `read_only` sets; the begin hook reads it."""
@@ -39,6 +48,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
                 "Use a SQLite file, not :memory: - an in-memory database is one connection "
                 "shared by every session, so it cannot show concurrent transactions"
             )
+        kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+        kwargs.setdefault("max_overflow", SQLITE_MAX_OVERFLOW)
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
