@@ -103,6 +103,7 @@ class SqlAlchemyRepository(ABC, Generic[A]):
         return aggregate
 
 
+# --8<-- [start:statements]
 @dataclass(frozen=True)
 class RepositoryStatements:
     """A repository's statements, built once per table and dialect.
@@ -131,6 +132,7 @@ def statements_for(table: Table, dialect: str) -> RepositoryStatements:
             table.c.id == bindparam("key"), table.c.version == bindparam("read_version")
         ),
     )
+    # --8<-- [end:statements]
 
 
 def _rowcount(result: Any) -> int:
