@@ -3,9 +3,11 @@
 SQLite has one writer per file: a transaction holds the write lock from its first statement.
 A consumer that opened its transaction before the payment took its account locks would hold
 the database while waiting for an account, while a deposit holds the account and waits for
-the database - each stalls until a timeout. The consumer checks its inbox in a short read of
-its own and a nested command opens no savepoint before its first statement, so both paths
-take the account locks first and the database second.
+the database - each stalls until a timeout. With the lock table (kept in a file of its own)
+the consumer checks its inbox in a short read of its own and a nested command opens no
+savepoint before its first statement, so both paths take the account locks first and the
+database second. With the transaction's own locks (billing's default) there is no second lock
+to take in the wrong order, and the inbox check is the transaction's first read. Both run here.
 """
 
 from __future__ import annotations
@@ -31,12 +33,18 @@ ACCOUNTS = ("c0", "c1", "c2")
 RUN_FOR = 3.0
 
 
-@pytest.fixture
-async def billing(tmp_path: Path) -> AsyncIterator[tuple[ServiceHost, InMemoryBroker]]:
+@pytest.fixture(params=["table", "transaction"])
+async def billing(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[ServiceHost, InMemoryBroker]]:
     broker = InMemoryBroker()
     broker.declare_queue("sink", ["PaymentCaptured", "PaymentFailed", "notifications.#"])
-    settings = bootstrap.BillingSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/b.db")
+    settings = bootstrap.BillingSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/b.db", lock_store=request.param
+    )
     service = bootstrap.build(settings, broker=broker)
+    # Where the consumer checks its inbox follows where the locks are held.
+    assert service.consumers[0].check_inbox_inside is (request.param == "transaction")
     await service.start()
     try:
         yield service, broker
