@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cqrs_ddd_core.adapters.sqlalchemy.engine import insert_for
 from cqrs_ddd_core.adapters.sqlalchemy.repository import SqlAlchemyRepository
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from cqrs_ddd_core.primitives.exceptions import NotFoundError
@@ -149,7 +149,7 @@ SUMMARY_OF_ORDER = select(order_summaries).where(
 @functools.cache
 def _upsert_summary(dialect: str) -> Any:
     """Insert the summary, or overwrite every column of the one already there."""
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(order_summaries)
+    insert = insert_for(dialect)(order_summaries)
     changed = {
         column.name: insert.excluded[column.name]
         for column in order_summaries.columns

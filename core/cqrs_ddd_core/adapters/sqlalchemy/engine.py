@@ -24,9 +24,11 @@ Guide: docs/patterns/persistence.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -68,6 +70,12 @@ def read_only(engine: AsyncEngine) -> AsyncEngine:
 
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def insert_for(dialect: str) -> Callable[[Table], Any]:
+    """``insert`` of the dialect named ``dialect`` (``"sqlite"`` or ``"postgresql"``): the one
+    that knows ``ON CONFLICT``, which the generic ``sqlalchemy.insert`` does not."""
+    return sqlite.insert if dialect == "sqlite" else postgresql.insert
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

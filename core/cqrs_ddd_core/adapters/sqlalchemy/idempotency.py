@@ -35,11 +35,10 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cqrs_ddd_core.adapters.sqlalchemy.engine import read_only
+from cqrs_ddd_core.adapters.sqlalchemy.engine import insert_for, read_only
 from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata
 from cqrs_ddd_core.adapters.sqlalchemy.types import UtcDateTime
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import session_for
@@ -87,7 +86,7 @@ class SqlAlchemyIdempotencyStorage(IIdempotencyStorage):
         self._reader = read_only(engine)
         self.ttl = ttl
         self._clock = clock
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = insert_for(engine.dialect.name)
 
     async def find(self, caller: str, key: str) -> IdempotencyRecord | None:
         t = idempotency_table

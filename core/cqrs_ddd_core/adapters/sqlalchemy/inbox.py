@@ -21,10 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, String, Table, bindparam, delete, exists, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from cqrs_ddd_core.adapters.sqlalchemy.engine import read_only
+from cqrs_ddd_core.adapters.sqlalchemy.engine import insert_for, read_only
 from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata, require_table
 from cqrs_ddd_core.adapters.sqlalchemy.types import UtcDateTime
 from cqrs_ddd_core.adapters.sqlalchemy.unit_of_work import session_for
@@ -57,8 +56,8 @@ class SqlAlchemyInboxStorage(IInboxStorage):
         self._engine = engine
         self._reader = read_only(engine)
         self._clock = clock
-        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         # Built once, bound per message: no expression or cache key to rebuild each time.
+        insert = insert_for(engine.dialect.name)
         self._record_statement = insert(inbox_table).on_conflict_do_nothing()
 
     async def verify(self) -> None:

@@ -37,11 +37,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, Double, Integer, String, Table, case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from cqrs_ddd_core.adapters.memory.locking import InMemoryLockStrategy
-from cqrs_ddd_core.adapters.sqlalchemy.engine import read_only
+from cqrs_ddd_core.adapters.sqlalchemy.engine import insert_for, read_only
 from cqrs_ddd_core.adapters.sqlalchemy.schema import core_metadata, require_table
 from cqrs_ddd_core.ports.locking import ILockStrategy, LockInfo
 from cqrs_ddd_core.primitives.exceptions import LockAcquisitionError, LockReleaseError
@@ -104,7 +103,7 @@ class SqlAlchemyLockStrategy(ILockStrategy):
             )
         self._engine = engine
         self._reader = read_only(engine)
-        self._insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        self._insert = insert_for(dialect)
         self._first_poll_interval = first_poll_interval
         self._max_poll_interval = max_poll_interval
         # This process's queue in front of the table, and which local hold backs which row.

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Insert, Select, Table, Update, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cqrs_ddd_core.adapters.sqlalchemy.engine import insert_for
 from cqrs_ddd_core.domain.aggregate import AggregateRoot
 from cqrs_ddd_core.primitives.exceptions import ConcurrencyError, NotFoundError
 
@@ -122,7 +122,7 @@ class RepositoryStatements:
 @functools.cache
 def statements_for(table: Table, dialect: str) -> RepositoryStatements:
     """The statements of ``table`` on ``dialect`` (``"postgresql"`` or ``"sqlite"``)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(dialect)
     return RepositoryStatements(
         find=select(table).where(table.c.id == bindparam("key")),
         # ON CONFLICT DO NOTHING: a duplicate id leaves the transaction usable (on PostgreSQL
