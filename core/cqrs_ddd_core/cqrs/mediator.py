@@ -259,7 +259,9 @@ def _stamp_command_response(
     response: CommandResponse[Any], command: Command[Any]
 ) -> CommandResponse[Any]:
     """Every event belongs to the command's story and was caused by the command."""
-    events = [_stamp_event(event, command) for event in response.events]
+    events = response.events
+    if events:
+        events = [_stamp_event(event, command) for event in events]
     # Built directly: dataclasses.replace() re-reads the fields on every call (~1 µs).
     return CommandResponse(
         result=response.result,

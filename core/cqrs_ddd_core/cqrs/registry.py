@@ -153,7 +153,10 @@ def _register_single(
 
 
 def _resolve(table: dict[type, HandlerRegistration], message_type: type) -> Any:
-    registration = _lookup(table, message_type)
+    # Runs on every send: a dictionary read, not a try/except around a helper.
+    registration = table.get(message_type)
+    if registration is None:
+        raise HandlerNotFoundError(message_type)
     handler = registration.resolve()
     if registration.replaces is not None and type(handler) is not registration.replaces:
         raise HandlerAlreadyRegisteredError(
@@ -162,10 +165,3 @@ def _resolve(table: dict[type, HandlerRegistration], message_type: type) -> Any:
             f"but built a {type(handler).__qualname__}",
         )
     return handler
-
-
-def _lookup(table: dict[type, HandlerRegistration], message_type: type) -> HandlerRegistration:
-    try:
-        return table[message_type]
-    except KeyError:
-        raise HandlerNotFoundError(message_type) from None

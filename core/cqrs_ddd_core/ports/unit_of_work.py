@@ -75,9 +75,10 @@ class UnitOfWork(ABC):
             if self._state is UnitOfWorkState.ACTIVE:
                 await self.rollback()
         finally:
-            callbacks, self._on_close = self._on_close, []
-            for callback in reversed(callbacks):
-                await _run_callback(callback)
+            if self._on_close:  # most units of work have none: no new list for them
+                callbacks, self._on_close = self._on_close, []
+                for callback in reversed(callbacks):
+                    await _run_callback(callback)
 
     async def commit(self) -> None:
         """Make every change durable, then run the ``on_commit`` callbacks."""
@@ -88,9 +89,10 @@ class UnitOfWork(ABC):
             await self.rollback()
             raise
         self._state = UnitOfWorkState.COMMITTED
-        callbacks, self._on_commit = self._on_commit, []
-        for callback in callbacks:
-            await _run_callback(callback)
+        if self._on_commit:
+            callbacks, self._on_commit = self._on_commit, []
+            for callback in callbacks:
+                await _run_callback(callback)
 
     async def rollback(self) -> None:
         """Discard every change; pending ``on_commit`` callbacks are dropped."""

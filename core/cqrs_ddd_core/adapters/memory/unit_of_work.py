@@ -136,7 +136,6 @@ class InMemoryUnitOfWork(UnitOfWork):
                 table[key] = _Record(write.value, version)
         for action in self._staged.actions:
             action()
-        self._staged = _Staged()
 
     async def _rollback(self) -> None:
         self._staged = _Staged()
