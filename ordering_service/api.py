@@ -32,10 +32,12 @@ from cqrs_ddd_core.adapters.litestar.paging import (
     decode_cursor,
     page,
 )
+from cqrs_ddd_core.domain.events import DomainEvent
 from cqrs_ddd_core.primitives.text import IDENTIFIER, STORABLE_TEXT
 from ordering_service.application.commands import CreateOrderCommand, OrderItem, ShipOrderCommand
 from ordering_service.application.dtos import OrderDTO
 from ordering_service.application.queries import GetOrderQuery, ListOrdersQuery
+from ordering_service.domain.events import OrderCreated
 from ordering_service.domain.order import OrderStatus
 
 OrderId = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=STORABLE_TEXT)]
@@ -50,16 +52,31 @@ class CreateOrderRequest(RequestBody):
 
 @post("/orders", summary="Place an order")
 async def create_order(
-    data: JSONBody[CreateOrderRequest], commands: Commands, queries: Queries, actor: Caller
+    data: JSONBody[CreateOrderRequest], commands: Commands, actor: Caller
 ) -> dict[str, Any]:
     # --8<-- [start:create_order]
     command = CreateOrderCommand(
         customer_id=data.customer_id or actor.id, items=data.items, actor=actor
     )
     # --8<-- [end:create_order]
-    order_id = (await commands.send(command)).result
-    order = (await queries.send(GetOrderQuery(order_id=order_id, actor=actor))).result
-    return {"order_id": order.order_id, "status": order.status, "total": str(order.total)}
+    # --8<-- [start:create-order-answer]
+    response = await commands.send(command)
+    # The answer is what the command did, read from its own event: no query after the write.
+    # A client that wants the order as it is now (paid, perhaps) asks GET /orders/{id}.
+    created = _order_created(response.events)
+    return {
+        "order_id": created.order_id,
+        "status": OrderStatus.PENDING,
+        "total": str(created.total),
+    }
+    # --8<-- [end:create-order-answer]
+
+
+def _order_created(events: list[DomainEvent]) -> OrderCreated:
+    for event in events:
+        if isinstance(event, OrderCreated):
+            return event
+    raise TypeError(f"CreateOrderCommand answered without an OrderCreated event: {events!r}")
 
 
 @get("/orders/{order_id:str}", summary="One order, with its items")
