@@ -12,10 +12,13 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import uvicorn
+import uvloop
 from pydantic import ValidationError
 
 from billing_service import bootstrap as billing
@@ -24,6 +27,7 @@ from billing_service.application.commands import (
     PayInvoiceCommand,
     TransferFundsCommand,
 )
+from cqrs_ddd_core.adapters.host.run import EVENT_LOOP
 from cqrs_ddd_core.adapters.memory.broker import InMemoryBroker
 from cqrs_ddd_core.adapters.memory.outbox import InMemoryOutboxStorage
 from cqrs_ddd_core.cqrs.publishers.route_table import RouteTable
@@ -89,6 +93,22 @@ async def test_unset_the_pool_fits_the_backend(
         assert (engine.pool.size(), engine.pool._max_overflow) == expected  # type: ignore[attr-defined]
     finally:
         await service.storage.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uvloop has no Windows build")
+def test_a_service_runs_on_uvloop_where_it_is_installed() -> None:
+    # What uvicorn.run(loop=EVENT_LOOP) builds: the project installs uvloop with the host.
+    factory = uvicorn.Config(app=_no_app, loop=EVENT_LOOP).get_loop_factory()
+    assert factory is not None
+    loop = factory()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
+
+
+async def _no_app(scope: object, receive: object, send: object) -> None:
+    raise AssertionError("never served")
 
 
 def test_a_service_listens_on_this_machine_only_unless_host_says_otherwise(
