@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-import uvloop
 from pydantic import ValidationError
 
 from billing_service import bootstrap as billing
@@ -98,6 +97,8 @@ async def test_unset_the_pool_fits_the_backend(
 @pytest.mark.skipif(sys.platform == "win32", reason="uvloop has no Windows build")
 def test_a_service_runs_on_uvloop_where_it_is_installed() -> None:
     # What uvicorn.run(loop=EVENT_LOOP) builds: the project installs uvloop with the host.
+    import uvloop  # here, not at the top: the module must still import where uvloop has no build
+
     factory = uvicorn.Config(app=_no_app, loop=EVENT_LOOP).get_loop_factory()
     assert factory is not None
     loop = factory()
