@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -65,5 +66,34 @@ async def test_two_read_then_write_transactions_queue_and_lose_no_update(url: st
 
         async with read_only(engine).connect() as reader:
             assert (await reader.execute(text("SELECT v FROM t"))).scalar_one() == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_given_back_inside_a_transaction_comes_back_rolled_back(
+    url: str,
+) -> None:
+    # The pool rolls back only what is open (engine.py, `_on_reset`): a transaction begun
+    # behind SQLAlchemy's back, which it cannot know of, must still not outlive the checkout.
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (v INTEGER)"))
+
+        def write_without_commit(sync_connection: Any) -> None:
+            cursor = sync_connection.connection.dbapi_connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("INSERT INTO t VALUES (1)")
+            cursor.close()
+
+        async with engine.connect() as connection:
+            await connection.run_sync(write_without_commit)
+            raw = await connection.get_raw_connection()
+            assert raw.driver_connection.in_transaction
+
+        async with engine.connect() as connection:  # the same connection: the pool holds one
+            raw = await connection.get_raw_connection()
+            assert not raw.driver_connection.in_transaction
+            assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
     finally:
         await engine.dispose()

@@ -31,6 +31,7 @@ from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import PoolResetState
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_SIZE = 2
@@ -52,6 +53,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             )
         kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
         kwargs.setdefault("max_overflow", SQLITE_MAX_OVERFLOW)
+        kwargs.setdefault("pool_reset_on_return", None)  # `_on_reset` decides instead
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -91,6 +93,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+
+    @event.listens_for(sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        # A connection given back to the pool is rolled back in case a transaction was left
+        # open - with aiosqlite one more trip to the connection's thread after every commit.
+        # SQLite knows whether a transaction is open: roll back only when one is.
+        if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
+            dbapi_connection.rollback()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
