@@ -104,7 +104,7 @@ async def test_a_burst_of_messages_goes_out_in_one_batch_without_a_claim(
     claims: list[int] = []
     batches: list[int] = []
     claim = storage.claim_batch
-    relay_held = outbox.service.relay_held
+    publish_held = outbox.service.publish_held
 
     async def counted_claim(batch_size: int, *, lease_seconds: float) -> list[OutboxMessage]:
         batch = await claim(batch_size, lease_seconds=lease_seconds)
@@ -112,12 +112,12 @@ async def test_a_burst_of_messages_goes_out_in_one_batch_without_a_claim(
             claims.append(len(batch))
         return batch
 
-    async def counted_relay(batch: list[OutboxMessage]) -> BatchResult:
+    async def counted_relay(batch: list[OutboxMessage]) -> tuple[list[str], BatchResult]:
         batches.append(len(batch))
-        return await relay_held(batch)
+        return await publish_held(batch)
 
     storage.claim_batch = counted_claim  # type: ignore[method-assign]
-    outbox.service.relay_held = counted_relay  # type: ignore[method-assign]
+    outbox.service.publish_held = counted_relay  # type: ignore[method-assign]
     await outbox.start()
     try:
         for i in range(20):
@@ -152,6 +152,77 @@ async def test_a_row_whose_writer_died_before_publishing_is_claimed_when_its_lea
     finally:
         await survivor.stop()
         await dying.stop()
+
+
+async def test_marks_of_rows_published_one_at_a_time_share_one_statement_after_mark_delay(
+    storage: InMemoryOutboxStorage, publisher: RecordingPublisher
+) -> None:
+    outbox = BufferedOutbox(storage, publisher, poll_interval=10, wait_delay=0.001, mark_delay=0.3)
+    marks: list[int] = []
+    mark_published = storage.mark_published
+
+    async def counted_mark(message_ids: list[str], claim_token: str) -> int:
+        marks.append(len(message_ids))
+        return await mark_published(message_ids, claim_token)
+
+    storage.mark_published = counted_mark  # type: ignore[method-assign]
+    await outbox.start()
+    try:
+        for i in range(5):
+            await outbox.publish("ItemAdded", ItemAdded(sku=str(i)))
+            # Each one is published at once, in a batch of its own...
+            await eventually(lambda i=i: len(publisher.published) == i + 1)
+            await asyncio.sleep(0.01)
+        # ...and is still only claimed: its mark waits for the others.
+        assert await has(storage, OutboxStatus.CLAIMED, 5)
+        assert marks == []
+        await eventually(lambda: has(storage, OutboxStatus.PUBLISHED, 5), what="marked")
+        assert marks == [5], "five rows published one by one, marked by one statement"
+    finally:
+        await outbox.stop()
+
+
+async def test_stop_writes_the_marks_that_were_waiting(
+    storage: InMemoryOutboxStorage, publisher: RecordingPublisher
+) -> None:
+    outbox = BufferedOutbox(storage, publisher, poll_interval=10, mark_delay=20)
+    await outbox.start()
+    await outbox.publish("ItemAdded", ItemAdded(sku="a"))
+    await eventually(lambda: len(publisher.published) == 1)
+    assert await has(storage, OutboxStatus.CLAIMED, 1)
+    await outbox.stop()
+    assert await has(storage, OutboxStatus.PUBLISHED, 1)
+
+
+async def test_a_mark_lost_with_its_process_costs_a_duplicate_publish_never_a_lost_message(
+    publisher: RecordingPublisher,
+) -> None:
+    clock = OffsetClock()
+    storage = InMemoryOutboxStorage(clock=clock)
+    first = RecordingPublisher()
+    dying = BufferedOutbox(storage, first, poll_interval=60, mark_delay=20, lease_seconds=30)
+    survivor = BufferedOutbox(storage, publisher, poll_interval=0.05, wait_delay=0.01)
+    await dying.start()
+    await survivor.start()
+    try:
+        await dying.publish("ItemAdded", ItemAdded(sku="once"))
+        await eventually(lambda: len(first.published) == 1)
+        assert dying._task is not None
+        dying._task.cancel()  # the process dies with the mark still waiting
+        await asyncio.gather(dying._task, return_exceptions=True)
+        await asyncio.sleep(0.2)
+        assert publisher.published == [], "the row stays leased to its dead writer meanwhile"
+        clock.advance(31)
+        await eventually(lambda: len(publisher.published) == 1, what="published again")
+        assert publisher.counts_by_id() == first.counts_by_id(), "the same message, again"
+        await eventually(lambda: has(storage, OutboxStatus.PUBLISHED, 1))
+    finally:
+        await survivor.stop()
+
+
+def test_a_mark_delay_as_long_as_the_lease_is_refused(storage: InMemoryOutboxStorage) -> None:
+    with pytest.raises(ValueError, match="shorter than the lease"):
+        BufferedOutbox(storage, RecordingPublisher(), mark_delay=30, lease_seconds=30)
 
 
 async def test_while_the_broker_hangs_new_rows_wait_in_storage_not_in_memory(

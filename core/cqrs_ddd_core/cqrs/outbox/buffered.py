@@ -10,10 +10,13 @@ leased to it (status ``claimed``, this relay's token, a lease of ``lease_seconds
 commit hands the row itself to the relay, which publishes it and marks it - no claim
 transaction, no waiting for a poll. Nobody else can take the row while the lease lasts; if the
 process dies before publishing, the lease runs out and any relay claims the row, exactly as
-for a relay that died mid-publish. Everything else takes the claim path: rows written by
-another process or before the start, failed rows due again, redriven rows - and new rows while
-``HELD_BATCHES`` batches already wait to be published, so a hung broker piles rows up in the
-table, never in memory.
+for a relay that died mid-publish. The mark may wait up to ``mark_delay`` seconds, so that the
+marks of many rows share one transaction: a mark is the relay's bookkeeping, and one lost to a
+crash costs a duplicate publish once the lease runs out - absorbed by the receivers' inboxes -
+never a lost message. Everything else takes the claim path: rows written by another process or
+before the start, failed rows due again, redriven rows - and new rows while ``HELD_BATCHES``
+batches already wait to be published, so a hung broker piles rows up in the table, never in
+memory.
 
 The loop: woken on commit - at once when it was idle, debounced (``wait_delay``) when the
 wake-up comes while a burst keeps it busy, so the burst becomes one batch - claiming every
@@ -69,6 +72,7 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         max_retry_delay: float = 300.0,
         lease_seconds: float = 30.0,
         publish_timeout: float = 10.0,
+        mark_delay: float = 0.0,
         retention: Retention | None = None,
         name: str = "outbox",
     ) -> None:
@@ -80,6 +84,13 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         self.poll_interval = poll_interval
         self.wait_delay = wait_delay
         self.max_delay = max_delay
+        if not 0 <= mark_delay < lease_seconds:
+            raise ValueError(
+                f"mark_delay must be at least 0 and shorter than the lease ({lease_seconds}s): "
+                f"a mark written after the lease ran out is a row published twice"
+            )
+        self.mark_delay = mark_delay
+        """How long the mark of a published fast-path row may wait to share a statement."""
         # Two schedules: the worker's back-off (wait_delay .. max_delay) keeps it from spinning
         # while the broker fails; a row's own retries (retry_delay .. max_retry_delay, up to
         # max_retries) must outlast an outage of minutes, or its message would die of it.
@@ -97,6 +108,8 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         self._claim_wanted = True  # rows the fast path does not know of may be waiting
         self._held: list[OutboxMessage] = []  # committed rows leased to this relay at insert
         self._lease_token = new_id()  # one per outbox: every row it leases to itself, any run
+        self._unmarked: list[str] = []  # fast-path rows published, their marks not yet written
+        self._marks_due = float("inf")  # the loop time by which those marks are written
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._relayed_at = float("-inf")  # the loop time the last relay round ended
@@ -179,6 +192,7 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
             self._task = None
         # Rows committed while the loop was ending: held under our lease, so ours to send.
         await self._relay_held()
+        await self._write_marks()
 
     @property
     def running(self) -> bool:
@@ -207,7 +221,8 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
     async def _run(self) -> None:
         delay = 0.0  # current back-off; 0 while the broker is healthy
         while not self._stopping:
-            await self._wait(delay if delay else self.poll_interval)
+            marks_in = max(self._marks_due - asyncio.get_running_loop().time(), 0.0)
+            await self._wait(min(delay if delay else self.poll_interval, marks_in))
             if self._stopping:
                 return  # stop() publishes what was handed over
             # --8<-- [start:debounce]
@@ -242,15 +257,37 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         while self._held:
             batch, self._held = self._held[: self.batch_size], self._held[self.batch_size :]
             try:
-                result = await self.service.relay_held(batch)
+                published, result = await self.service.publish_held(batch)
             except Exception:
-                # Marking failed (storage unreachable): the rows stay leased, and the claim
-                # path takes them over once the lease runs out.
+                # Recording a failure failed (storage unreachable): the rows stay leased, and
+                # the claim path takes them over once the lease runs out.
                 logger.exception("outbox relay of committed rows failed; backing off")
                 return _BROKEN
             self._progressed_at = asyncio.get_running_loop().time()
             total = _sum(total, result)
+            if published and not self._unmarked:
+                self._marks_due = asyncio.get_running_loop().time() + self.mark_delay
+            self._unmarked.extend(published)
+            if len(self._unmarked) >= self.batch_size and not await self._write_marks():
+                return _BROKEN
+        if asyncio.get_running_loop().time() >= self._marks_due and not await self._write_marks():
+            return _BROKEN
         return total
+
+    async def _write_marks(self) -> bool:
+        """Mark the published fast-path rows in one statement; False when storage failed."""
+        message_ids, self._unmarked = self._unmarked, []
+        self._marks_due = float("inf")
+        if not message_ids:
+            return True
+        try:
+            await self.service.mark_published(message_ids, self._lease_token)
+        except Exception:
+            # The rows stay leased to us: once the lease runs out the claim path publishes
+            # them again, and the receivers' inboxes absorb the duplicates.
+            logger.exception("marking %d published outbox rows failed", len(message_ids))
+            return False
+        return True
 
     async def _relay_until_idle(self) -> BatchResult:
         """Relay full batches back to back; stop at a partial one, a failure or ``stop()``."""

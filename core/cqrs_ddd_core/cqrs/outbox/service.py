@@ -117,8 +117,19 @@ class OutboxService:
         The rows of a claim, or rows leased to their writer when they were inserted (the
         `BufferedOutbox` fast path): either way the lease is ours, so no claim is needed.
         """
+        published, result = await self.publish_held(batch)
+        if published:
+            await self.mark_published(published, batch[0].claim_token or "")
+        return result
+
+    async def publish_held(self, batch: list[OutboxMessage]) -> tuple[list[str], BatchResult]:
+        """Publish ``batch`` and record its failures; the published rows' ids, not yet marked.
+
+        Marking them is the caller's (`mark_published`), who may gather the marks of several
+        batches into one statement.
+        """
         if not batch:
-            return BatchResult()
+            return [], BatchResult()
         claim_token = batch[0].claim_token or ""
         outcomes = await self._publish_all(batch)
         pairs = list(zip(batch, outcomes, strict=True))
@@ -128,16 +139,6 @@ class OutboxService:
                 metrics.relay_published(message.topic)
             else:
                 metrics.relay_failed(message.topic, dead=message.attempts > self.max_retries)
-        if published:
-            marked = await self.storage.mark_published(published, claim_token)
-            if marked < len(published):
-                # Our lease ran out and another relay took rows over: it will publish them
-                # again, and the receivers' inboxes absorb the duplicates.
-                logger.warning(
-                    "%d of %d published outbox rows were no longer held by this relay",
-                    len(published) - marked,
-                    len(published),
-                )
         failed = dead = 0
         for message, outcome in pairs:
             if outcome is None:
@@ -167,7 +168,19 @@ class OutboxService:
                 await self.storage.mark_failed(
                     message.message_id, claim_token, error=error, retry_at=retry_at
                 )
-        return BatchResult(len(batch), len(published), failed, dead)
+        return published, BatchResult(len(batch), len(published), failed, dead)
+
+    async def mark_published(self, message_ids: list[str], claim_token: str) -> None:
+        """Mark published rows held under ``claim_token``, in one statement."""
+        marked = await self.storage.mark_published(message_ids, claim_token)
+        if marked < len(message_ids):
+            # Our lease ran out and another relay took rows over: it will publish them
+            # again, and the receivers' inboxes absorb the duplicates.
+            logger.warning(
+                "%d of %d published outbox rows were no longer held by this relay",
+                len(message_ids) - marked,
+                len(message_ids),
+            )
 
     async def _bury_lost(
         self, batch: list[OutboxMessage], claim_token: str
