@@ -377,6 +377,46 @@ class InboxStorageContract:
         assert sorted(outcomes) in (["committed", "refused"], ["committed", "skipped"])
         assert await inbox.has_processed("m-1", "billing")
 
+    async def test_a_record_made_first_says_whether_the_message_is_new(
+        self, inbox_backend: Backend
+    ) -> None:
+        inbox, uow_factory = inbox_backend
+        async with uow_factory() as uow:
+            assert await inbox.mark_processed_if_new("m-1", "billing", uow=uow)
+            assert await inbox.has_processed("m-1", "billing", uow=uow), "its own record"
+            await uow.commit()
+        async with uow_factory() as uow:
+            assert not await inbox.mark_processed_if_new("m-1", "billing", uow=uow)
+            assert await inbox.mark_processed_if_new("m-1", "ordering", uow=uow)
+            await uow.rollback()
+        assert not await inbox.has_processed("m-1", "ordering"), "rolled back with the effect"
+        assert not await inbox.mark_processed_if_new("m-1", "billing")
+        assert await inbox.mark_processed_if_new("m-2", "billing"), "outside a unit of work"
+        assert await inbox.has_processed("m-2", "billing")
+
+    async def test_two_copies_recorded_first_at_once_have_one_effect(
+        self, inbox_backend: Backend
+    ) -> None:
+        inbox, uow_factory = inbox_backend
+        outcomes: list[str] = []
+
+        async def process_copy() -> None:
+            try:
+                async with uow_factory() as uow:
+                    if not await inbox.mark_processed_if_new("m-1", "billing", uow=uow):
+                        outcomes.append("skipped")
+                        return
+                    await asyncio.sleep(0.02)  # the effect, while the other copy arrives
+                    await uow.commit()
+                    outcomes.append("committed")
+            except ConcurrencyError:
+                outcomes.append("refused")
+
+        await asyncio.wait_for(asyncio.gather(process_copy(), process_copy()), timeout=30)
+
+        assert sorted(outcomes) in (["committed", "refused"], ["committed", "skipped"])
+        assert await inbox.has_processed("m-1", "billing")
+
     async def test_a_purge_forgets_old_records_and_still_catches_a_young_redelivery(
         self, inbox_backend: Backend, outbox_clock: OffsetClock
     ) -> None:

@@ -48,6 +48,22 @@ class IInboxStorage(ABC):
         outside a unit of work it raises at once.
         """
 
+    async def mark_processed_if_new(
+        self, message_id: str, consumer: str, *, uow: UnitOfWork | None = None
+    ) -> bool:
+        """Record the message as `mark_processed` does unless it is recorded; False if it was.
+
+        The check and the record in one step, as the first statement of a message's
+        transaction: a storage that can (an insert that skips an existing key) makes it one
+        statement instead of `has_processed`'s read plus `mark_processed`'s write. A copy being
+        recorded by another transaction at the same moment is found here or, at the latest,
+        when one of the two commits (`ConcurrencyError`), as for `mark_processed`.
+        """
+        if await self.has_processed(message_id, consumer, uow=uow):
+            return False
+        await self.mark_processed(message_id, consumer, uow=uow)
+        return True
+
     @abstractmethod
     async def purge_processed(self, before: datetime, *, limit: int = 1000) -> int:
         """Delete up to ``limit`` records made before ``before``; how many were deleted.

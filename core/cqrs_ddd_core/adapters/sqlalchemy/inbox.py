@@ -5,11 +5,12 @@ notice: the row is inserted in the **consumer's unit of work**, the same transac
 message's effect, so the effect and the record commit together or not at all.
 
 The insert is ``INSERT ... ON CONFLICT DO NOTHING``. When another copy of the message was
-processed first, nothing is inserted and we raise `AlreadyProcessedError` (a
-`ConcurrencyError`): the handler's effect is rolled back with the rest of the unit of work,
-and the redelivered copy is skipped later. On PostgreSQL a copy being processed *at the same
-moment* makes our insert wait for the other transaction, then find its row; on SQLite the two
-transactions never overlap at all.
+processed first, nothing is inserted: `mark_processed` raises `AlreadyProcessedError` (a
+`ConcurrencyError`), so the handler's effect is rolled back with the rest of the unit of work
+and the redelivered copy is skipped later; `mark_processed_if_new`, made before the handlers
+run, returns False - the check and the record in one statement. On PostgreSQL a copy being
+processed *at the same moment* makes our insert wait for the other transaction, then find its
+row; on SQLite the two transactions never overlap at all.
 Contract tests: tests/persistence/test_inbox_storage.py.
 Guide: docs/patterns/inbox-and-dead-letters.md.
 """
@@ -82,6 +83,17 @@ class SqlAlchemyInboxStorage(IInboxStorage):
             return
         async with self._engine.begin() as connection:
             await self._record(connection, message_id, consumer)
+
+    async def mark_processed_if_new(
+        self, message_id: str, consumer: str, *, uow: UnitOfWork | None = None
+    ) -> bool:
+        """One statement: the insert that skips an existing row says which case this is."""
+        session = session_for(uow, self._engine, "SqlAlchemyInboxStorage")
+        row = {"message_id": message_id, "consumer": consumer, "processed_at": self._clock()}
+        if session is not None:
+            return _rowcount(await session.execute(self._record_statement, row)) == 1
+        async with self._engine.begin() as connection:
+            return _rowcount(await connection.execute(self._record_statement, row)) == 1
 
     async def purge_processed(self, before: datetime, *, limit: int = 1000) -> int:
         t = inbox_table

@@ -15,7 +15,9 @@ service's `EventTypeRegistry` -> dispatch it to the in-process handlers. The thi
   default a short read made before the transaction begins, so the database is never held while
   the handlers wait for resource locks kept elsewhere (a lock table, Redis). When the handlers
   take no such locks - none at all, or only the transaction's own - ``check_inbox_inside``
-  makes it the first read of the message's transaction: one transaction per message, not two.
+  makes the check the first statement of the message's transaction, and the record too: an
+  insert that finds the message recorded already is the duplicate. One transaction per message
+  and one statement for the inbox, instead of two of each.
   The inbox key is the event's id, which every copy of a message carries: a consumer with an
   inbox refuses a message without one as poison.
 
@@ -68,8 +70,9 @@ class BaseEventConsumer:
     built with ``EventDispatcher(handler_registry=...)`` calls that registry's handlers itself:
     pass the registry to one of the two, not both - both is an error.)
     ``inbox`` needs ``uow_factory``; ``consumer_name`` (default: the queue name) is the inbox
-    key, so give every consumer of a service its own. ``check_inbox_inside``: look for the
-    message in the inbox inside its transaction (see the module's docstring for when).
+    key, so give every consumer of a service its own. ``check_inbox_inside``: record the
+    message in the inbox as its transaction's first write, which is also the check (see the
+    module's docstring for when).
     """
 
     def __init__(
@@ -243,8 +246,9 @@ class BaseEventConsumer:
         # By default the duplicate check is a short read of its own, before the unit of work:
         # opening the transaction here would hold the database (on SQLite, its write lock)
         # while the handlers wait for resource locks kept elsewhere - the opposite order to an
-        # HTTP command's. With check_inbox_inside it is the transaction's first read instead.
-        # Either way, a copy racing past the check fails on mark_processed, in the transaction.
+        # HTTP command's. With check_inbox_inside the record is the transaction's first write,
+        # and finding it there already is the check. Either way, a copy racing past the check
+        # cannot commit: it meets the other copy's record, in the transaction.
         inbox = self.inbox
         check_inside = self.check_inbox_inside
         if inbox is not None and not check_inside and await self._seen_before(event, inbox):
@@ -257,25 +261,36 @@ class BaseEventConsumer:
         # delivery (a stalled replica, a lost ack) must wait for its locks, not re-enter them.
         scope = unit_of_work_scope(uow, session_id=new_id(), correlation_id=event.correlation_id)
         async with uow:
-            if inbox is not None and check_inside and await self._seen_before(event, inbox, uow):
+            if (
+                inbox is not None
+                and check_inside
+                and not await self._record_first(inbox, event, uow)
+            ):
                 self._acknowledge_duplicate(event)
-                return  # leaving the block rolls back what was only a read
+                return  # leaving the block rolls back: nothing was written
             with tracing.handling(self.consumer_name, event):
                 with scope:
                     await self.dispatcher.dispatch(event)
-                    if inbox is not None:
+                    if inbox is not None and not check_inside:
                         await inbox.mark_processed(event.event_id, self.consumer_name, uow=uow)
                 await uow.commit()
         self.processed += 1
         metrics.consumer_handled(self.consumer_name)
 
-    async def _seen_before(
-        self, event: DomainEvent, inbox: IInboxStorage, uow: UnitOfWork | None = None
-    ) -> bool:
+    async def _seen_before(self, event: DomainEvent, inbox: IInboxStorage) -> bool:
         with tracing.inbox_check(self.consumer_name, event.event_id):
-            duplicate = await inbox.has_processed(event.event_id, self.consumer_name, uow=uow)
+            duplicate = await inbox.has_processed(event.event_id, self.consumer_name)
             tracing.note(tracing.INBOX_DUPLICATE, duplicate)
         return duplicate
+
+    async def _record_first(
+        self, inbox: IInboxStorage, event: DomainEvent, uow: UnitOfWork
+    ) -> bool:
+        """Record the message in ``uow`` before its effect; False when it was recorded before."""
+        with tracing.inbox_check(self.consumer_name, event.event_id):
+            new = await inbox.mark_processed_if_new(event.event_id, self.consumer_name, uow=uow)
+            tracing.note(tracing.INBOX_DUPLICATE, not new)
+        return new
 
     def _acknowledge_duplicate(self, event: DomainEvent) -> None:
         self.duplicates += 1
