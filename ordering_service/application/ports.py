@@ -60,6 +60,10 @@ class OrderSummaryRepository(Protocol):
         """The summary; raises `NotFoundError` naming the id."""
         ...
 
+    async def set_status(self, order_id: str, status: str) -> None:
+        """Change only the summary's status (one UPDATE); raises `NotFoundError` naming the id."""
+        ...
+
     async def list(
         self,
         *,

@@ -9,8 +9,6 @@ repository that stores it. Guide: docs/patterns/read-model.md.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from cqrs_ddd_core.domain.events import DomainEvent
 from ordering_service.application.ports import OrderSummary, current_uow
 from ordering_service.domain.events import (
@@ -48,8 +46,8 @@ class OrderSummaryProjection:
                     )
                 )
             case OrderConfirmed() | OrderCancelled() | OrderShipped():
-                summary = await summaries.get(event.order_id)
-                await summaries.save(replace(summary, status=_STATUS_AFTER[type(event)].value))
+                # Only the status moves: written as is, with no read of the row first.
+                await summaries.set_status(event.order_id, _STATUS_AFTER[type(event)].value)
             case _:
                 raise TypeError(f"OrderSummaryProjection does not handle {event.type_name()}")
                 # --8<-- [end:projection]

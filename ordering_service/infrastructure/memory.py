@@ -7,6 +7,7 @@ It exposes exactly what `OrderingUnitOfWork` (application/ports.py) promises.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from cqrs_ddd_core.adapters.memory.unit_of_work import (
@@ -39,6 +40,13 @@ class InMemoryOrderSummaryRepository:
             raise NotFoundError(SUMMARIES, order_id)
         summary: OrderSummary = found[0]
         return summary
+
+    async def set_status(self, order_id: str, status: str) -> None:
+        found = self._uow.get(SUMMARIES, order_id)
+        if found is None:
+            raise NotFoundError(SUMMARIES, order_id)
+        summary, version = found
+        self._uow.update(SUMMARIES, order_id, replace(summary, status=status), version)
 
     async def list(
         self,

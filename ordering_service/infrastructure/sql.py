@@ -11,10 +11,10 @@ from __future__ import annotations
 import builtins
 import functools
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, or_, select
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.engine import CursorResult, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cqrs_ddd_core.adapters.sqlalchemy.engine import insert_for
@@ -97,6 +97,13 @@ class SqlOrderSummaryRepository:
             raise NotFoundError(order_summaries.name, order_id)
         return _summary(row)
 
+    async def set_status(self, order_id: str, status: str) -> None:
+        result = await self._session.execute(
+            SET_SUMMARY_STATUS, {"summary_of": order_id, "new_status": status}
+        )
+        if cast("CursorResult[Any]", result).rowcount == 0:
+            raise NotFoundError(order_summaries.name, order_id)
+
     async def list(
         self,
         *,
@@ -143,6 +150,11 @@ def _summary(row: RowMapping) -> OrderSummary:
 # Every order's summary statements, built once and bound per call (see `RepositoryStatements`).
 SUMMARY_OF_ORDER = select(order_summaries).where(
     order_summaries.c.order_id == bindparam("order_id")
+)
+SET_SUMMARY_STATUS = (
+    update(order_summaries)
+    .where(order_summaries.c.order_id == bindparam("summary_of"))
+    .values(status=bindparam("new_status"))
 )
 
 
