@@ -19,7 +19,8 @@ What is measured, next to the raw floor of the same path in the same run (an HTT
 to ``GET /health/live``, which does no I/O, plus three raw aio-pika publish -> consume round
 trips, persistent with confirms and manual acks: one per broker hop of the order's path):
 
-* latency of sequential orders (one at a time, 200 after a warm-up): p50, p99, mean, max;
+* latency of sequential orders (one at a time, 200 after a warm-up): p50, p99, mean, max, and
+  the CPU time each service spends per order when orders come one at a time;
 * throughput of a concurrent burst (500 orders, 32 in flight): orders confirmed per second,
   and the CPU time each service spends per order;
 * resident memory (RSS) of each service after start-up and every 500 orders up to 10,000
@@ -342,6 +343,7 @@ class Figures:
     orders_per_second: float
     floor_per_second: float
     cpu_ms_per_order: dict[str, float]
+    sequential_cpu_ms_per_order: dict[str, float]
     memory: list[tuple[int, dict[str, float]]]
     """(orders placed so far, RSS per service in MB), from start-up to the last order."""
 
@@ -361,9 +363,11 @@ async def measure(cluster: Cluster, url: str) -> Figures:
             await sequential_latencies(shop, confirmations, WARMUP_ORDERS)
             await floor_latencies(shop, hops, WARMUP_ORDERS)
 
+            cpu_before = cpu_seconds(cluster)
             latencies, lags, order_ids = await sequential_latencies(
                 shop, confirmations, SEQUENTIAL_ORDERS
             )
+            sequential_cpu_ms = per_order_ms(cpu_before, cpu_seconds(cluster), SEQUENTIAL_ORDERS)
             hops.trips.clear()
             floor = await floor_latencies(shop, hops, SEQUENTIAL_ORDERS)
             raw_trips = list(hops.trips)
@@ -387,10 +391,24 @@ async def measure(cluster: Cluster, url: str) -> Figures:
         finally:
             await hops.close()
             await confirmations.close()
-    cpu_ms = {s: (cpu_after[s] - cpu_before[s]) * 1000 / BURST_ORDERS for s in cpu_before}
     return Figures(
-        latencies, floor, lags, raw_trips, orders_per_second, floor_per_second, cpu_ms, memory
+        latencies,
+        floor,
+        lags,
+        raw_trips,
+        orders_per_second,
+        floor_per_second,
+        per_order_ms(cpu_before, cpu_after, BURST_ORDERS),
+        sequential_cpu_ms,
+        memory,
     )
+
+
+def per_order_ms(
+    before: dict[str, float], after: dict[str, float], orders: int
+) -> dict[str, float]:
+    """Each service's CPU milliseconds per order between two `cpu_seconds` readings."""
+    return {service: (after[service] - before[service]) * 1000 / orders for service in before}
 
 
 def rows(figures: Figures) -> list[dict[str, Any]]:
@@ -428,6 +446,17 @@ def rows(figures: Figures) -> list[dict[str, Any]]:
                 "ratio": None,
             }
             for service, ms in figures.cpu_ms_per_order.items()
+        ),
+        *(
+            {
+                "benchmark": f"{service} CPU per order (one at a time)",
+                "value": round(ms, 1),
+                "unit": "ms/order",
+                "peer": None,
+                "peer_value": None,
+                "ratio": None,
+            }
+            for service, ms in figures.sequential_cpu_ms_per_order.items()
         ),
         *(
             {
