@@ -35,6 +35,13 @@ Feature: The warehouse's announcements leave only once their shipment is in the 
     Then the broker eventually receives the announcements of shipments "s-1, s-2, s-3" exactly once each
     And the outbox eventually holds 3 announcements marked as sent
 
+  Scenario: A relay that books its sendings together still sends each announcement at once
+    Given a warehouse whose outbox relay books what it sent at most 1 second later
+    When the warehouse registers shipments "s-1, s-2, s-3", each announced before the next
+    Then the 3 announcements are still booked as being sent
+    And the outbox eventually holds 3 announcements marked as sent
+    And all 3 were booked as sent in one write
+
   Scenario: Relays working side by side never send an announcement twice
     Given 400 announcements waiting in the outbox
     When 4 relays work through the outbox at the same time

@@ -87,6 +87,8 @@ class Messaging:
     router: TopicRoutingPublisher | None = None
     error: BaseException | None = None
     crashed: asyncio.Task[int] | None = None
+    marks: list[int] = field(default_factory=list)
+    """How many rows each ``mark_published`` call marked, when a scenario counts them."""
 
     def __post_init__(self) -> None:
         self.outbox_storage = InMemoryOutboxStorage(clock=self.outbox_clock)

@@ -12,6 +12,7 @@ from collections import Counter
 
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from cqrs_ddd_core.cqrs.outbox.buffered import BufferedOutbox
 from cqrs_ddd_core.cqrs.outbox.service import OutboxService
 from cqrs_ddd_core.ports.outbox import OutboxMessage, OutboxStatus
 from tests.bdd.core.messaging_world import *  # noqa: F403 - the steps are fixtures pytest-bdd finds by name
@@ -19,6 +20,7 @@ from tests.bdd.core.messaging_world import (
     NEWS,
     Messaging,
     broker_receives_once,
+    build_warehouse,
     register,
     shipment_ids,
     wait_until,
@@ -50,6 +52,38 @@ def relay_crashed(messaging: Messaging) -> None:
         messaging.crashed.cancel()  # it dies holding the claim
 
     messaging.run(crash)
+
+
+@given(
+    parsers.parse(
+        "a warehouse whose outbox relay books what it sent at most {delay:d} second later"
+    )
+)
+def warehouse_gathering_marks(messaging: Messaging, delay: int) -> None:
+    storage = messaging.outbox_storage
+    mark_published = storage.mark_published
+
+    async def counted(message_ids: list[str], claim_token: str) -> int:
+        messaging.marks.append(len(message_ids))
+        return await mark_published(message_ids, claim_token)
+
+    storage.mark_published = counted  # type: ignore[method-assign]
+    outbox = BufferedOutbox(storage, messaging.broker, wait_delay=0.001, mark_delay=delay)
+    messaging.outboxes.append(outbox)
+    messaging.run(outbox.start)
+    build_warehouse(messaging, outbox, routed=False)
+
+
+@when(parsers.parse('the warehouse registers shipments "{ids}", each announced before the next'))
+def registers_one_at_a_time(messaging: Messaging, ids: str) -> None:
+    for shipment_id in shipment_ids(ids):
+        register(messaging, shipment_id)
+
+        def arrived(shipment_id: str = shipment_id) -> bool:
+            published = messaging.published(NEWS["announcement"])
+            return any(p["shipment_id"] == shipment_id for p in published)
+
+        wait_until(messaging, arrived, f"the announcement of {shipment_id} reached the broker")
 
 
 @when(parsers.parse('the warehouse registers shipments "{ids}"'))
@@ -150,6 +184,18 @@ def outbox_published(messaging: Messaging, count: int) -> None:
         return counts[OutboxStatus.PUBLISHED] == count and sum(counts.values()) == count
 
     wait_until(messaging, published, f"{count} published rows")
+
+
+@then(parsers.parse("the {count:d} announcements are still booked as being sent"))
+def still_claimed(messaging: Messaging, count: int) -> None:
+    counts = messaging.run(messaging.outbox_storage.count_by_status)
+    assert counts[OutboxStatus.CLAIMED] == count, counts
+    assert messaging.marks == []
+
+
+@then(parsers.parse("all {count:d} were booked as sent in one write"))
+def booked_in_one_write(messaging: Messaging, count: int) -> None:
+    assert messaging.marks == [count]
 
 
 @then(parsers.parse("each of the {count:d} announcements was sent exactly once"))
