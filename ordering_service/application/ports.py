@@ -61,7 +61,7 @@ class OrderSummaryRepository(Protocol):
         ...
 
     async def set_status(self, order_id: str, status: str) -> None:
-        """Change only the summary's status (one UPDATE); raises `NotFoundError` naming the id."""
+        """Change only the summary's status, without reading it; `NotFoundError` if it has none."""
         ...
 
     async def list(
