@@ -5,8 +5,8 @@ What an operator watches, and where it is measured:
 * ``cqrs.command.duration`` (s, by ``cqrs.message.type`` and ``cqrs.success``) - the mediator;
 * ``cqrs.lock.wait`` (s) - the locking middleware, from asking to holding;
 * ``cqrs.outbox.backlog`` (rows not yet published) and ``cqrs.outbox.oldest_pending_age`` (s) -
-  sampled by the relay after each round: a backlog that grows or ages means the broker is
-  not taking messages;
+  sampled by the relay at most once per poll interval, after a round: a backlog that grows or
+  ages means the broker is not taking messages;
 * ``cqrs.relay.published`` and ``cqrs.relay.failures`` (by ``cqrs.outcome``: retry or dead) -
   the relay;
 * ``cqrs.consumer.handled``, ``cqrs.consumer.duplicates`` - the consumers, and

@@ -115,6 +115,7 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
         self._relayed_at = float("-inf")  # the loop time the last relay round ended
         self._claimed_at = float("-inf")  # the loop time the claim path last ran
         self._cleaned_at = float("-inf")  # the loop time the last retention cleanup ran
+        self._sampled_at = float("-inf")  # the loop time the backlog gauge was last sampled
         self._progressed_at = float("-inf")  # the loop time a batch last ended (or the start)
 
     # --- the publisher side --------------------------------------------------------------
@@ -243,8 +244,12 @@ class BufferedOutbox(IMessagePublisher, IBackgroundWorker):
                 broken = result is _BROKEN or claimed is _BROKEN
                 result = _BROKEN if broken else _sum(result, claimed)
             self._relayed_at = loop.time()
-            if metrics.enabled():
-                await self._sample_backlog()
+            if metrics.enabled() and loop.time() - self._sampled_at >= self.poll_interval:
+                # A gauge, not an event: once per poll interval is enough for any scrape, and
+                # the marks still gathering are written first - a published row is not waiting.
+                self._sampled_at = loop.time()
+                if await self._write_marks():
+                    await self._sample_backlog()
             await self._clean_up_if_due()
             if result.failed or result.dead or result is _BROKEN:
                 delay = min(max(delay * 2, self.wait_delay), self.max_delay)
