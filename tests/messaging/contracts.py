@@ -20,7 +20,7 @@ SQLite, whose writers queue one at a time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -50,6 +50,30 @@ async def save_committed(backend: Backend, *messages: OutboxMessage) -> None:
     async with uow_factory() as uow:
         await storage.save(list(messages), uow=uow)
         await uow.commit()
+
+
+async def race_two_copies(
+    uow_factory: UowFactory, process: Callable[[UnitOfWork], Awaitable[bool]]
+) -> list[str]:
+    """Two copies of one message at once, each in its own unit of work; how each ended, sorted.
+
+    ``process`` returns False to skip its copy; otherwise its unit of work commits.
+    """
+    outcomes: list[str] = []
+
+    async def copy() -> None:
+        try:
+            async with uow_factory() as uow:
+                if not await process(uow):
+                    outcomes.append("skipped")
+                    return
+                await uow.commit()
+                outcomes.append("committed")
+        except ConcurrencyError:
+            outcomes.append("refused")
+
+    await asyncio.wait_for(asyncio.gather(copy(), copy()), timeout=30)
+    return sorted(outcomes)
 
 
 class OutboxStorageContract:
@@ -357,24 +381,17 @@ class InboxStorageContract:
         self, inbox_backend: Backend
     ) -> None:
         inbox, uow_factory = inbox_backend
-        outcomes: list[str] = []
 
-        async def process_copy() -> None:
-            try:
-                async with uow_factory() as uow:
-                    if await inbox.has_processed("m-1", "billing", uow=uow):
-                        outcomes.append("skipped")
-                        return
-                    await asyncio.sleep(0.02)  # both copies get past the check if they can
-                    await inbox.mark_processed("m-1", "billing", uow=uow)
-                    await uow.commit()
-                    outcomes.append("committed")
-            except ConcurrencyError:
-                outcomes.append("refused")
+        async def check_then_record(uow: UnitOfWork) -> bool:
+            if await inbox.has_processed("m-1", "billing", uow=uow):
+                return False
+            await asyncio.sleep(0.02)  # both copies get past the check if they can
+            await inbox.mark_processed("m-1", "billing", uow=uow)
+            return True
 
-        await asyncio.wait_for(asyncio.gather(process_copy(), process_copy()), timeout=30)
+        outcomes = await race_two_copies(uow_factory, check_then_record)
 
-        assert sorted(outcomes) in (["committed", "refused"], ["committed", "skipped"])
+        assert outcomes in (["committed", "refused"], ["committed", "skipped"])
         assert await inbox.has_processed("m-1", "billing")
 
     async def test_a_record_made_first_says_whether_the_message_is_new(
@@ -398,23 +415,16 @@ class InboxStorageContract:
         self, inbox_backend: Backend
     ) -> None:
         inbox, uow_factory = inbox_backend
-        outcomes: list[str] = []
 
-        async def process_copy() -> None:
-            try:
-                async with uow_factory() as uow:
-                    if not await inbox.mark_processed_if_new("m-1", "billing", uow=uow):
-                        outcomes.append("skipped")
-                        return
-                    await asyncio.sleep(0.02)  # the effect, while the other copy arrives
-                    await uow.commit()
-                    outcomes.append("committed")
-            except ConcurrencyError:
-                outcomes.append("refused")
+        async def record_then_work(uow: UnitOfWork) -> bool:
+            if not await inbox.mark_processed_if_new("m-1", "billing", uow=uow):
+                return False
+            await asyncio.sleep(0.02)  # the effect, while the other copy arrives
+            return True
 
-        await asyncio.wait_for(asyncio.gather(process_copy(), process_copy()), timeout=30)
+        outcomes = await race_two_copies(uow_factory, record_then_work)
 
-        assert sorted(outcomes) in (["committed", "refused"], ["committed", "skipped"])
+        assert outcomes in (["committed", "refused"], ["committed", "skipped"])
         assert await inbox.has_processed("m-1", "billing")
 
     async def test_a_purge_forgets_old_records_and_still_catches_a_young_redelivery(
