@@ -56,7 +56,7 @@ def relay_crashed(messaging: Messaging) -> None:
 
 @given(
     parsers.parse(
-        "a warehouse whose outbox relay books what it sent at most {delay:d} second later"
+        "a warehouse whose outbox relay books what it sent at most {delay:d} seconds later"
     )
 )
 def warehouse_gathering_marks(messaging: Messaging, delay: int) -> None:
