@@ -18,7 +18,8 @@ databases taken just before the recording, three ways:
 
 Each figure is per order, the median of a few replays taken in turns: CPU (every thread of
 the process, ``time.process_time``) for each service, and the wall time of both services' SQL
-together, which is the least the order's three transactions can add to its latency. ``ratio``
+together: about what the order's three transactions add to its latency (the relays' gathered
+marks and the services' idle polls are in it too, about a tenth of the transactions). ``ratio``
 is the row's way over sqlite3: what the trips to the thread and the adapter add to the same
 SQL. The last row puts the live run next to its SQL: both services' CPU per order while they
 were recorded, over the same SQL replayed through the adapter; what the ratio adds above 1 is
