@@ -177,7 +177,8 @@ async def record(directory: Path) -> Recording:
         item = OrderItem(sku="BOOK-1", quantity=2, unit_price=Decimal("12.50"))
         placed = await ordering.mediator.send(CreateOrderCommand(customer_id="ada", items=[item]))
         order_id = str(placed.result)
-        # The notification may come before this task runs again: register, then check.
+        # Registered before this task awaits again: the confirmation needs the consumers'
+        # tasks to run, so it cannot arrive first.
         waiter = confirmed.setdefault(order_id, asyncio.get_running_loop().create_future())
         await asyncio.wait_for(waiter, WAIT)
 
